@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Every setting of the service, parsed once; nothing else reads process.env. */
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_BASE_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  RECORDINGS_DIR: z.string().min(1).default('./recordings'),
+  SCENARIOS_DIR: z.string().min(1).default('./scenarios'),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_API_BASE_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .default('https://api.twilio.com'),
+  /** The sender of SMS (a Twilio number or messaging service SID). */
+  TWILIO_SMS_FROM: z.string().min(3).optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Which channel of a dual-channel recording carries the caller (DESIGN.md §4: unconfirmed, so a setting). */
+  RECORDING_PAYER_CHANNEL: z.coerce.number().int().min(1).max(2).default(1),
+  DELETE_TWILIO_RECORDINGS: booleanFlag.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Parallel jobs of the recording pipeline in one process. */
+  PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+});
+
+export type Config = {
+  port: number;
+  publicBaseUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number;
+  recordingsDir: string;
+  scenariosDir: string;
+  /** Demo mode: no Twilio credentials configured, the built-in call simulator plays Twilio. */
+  demo: boolean;
+  twilio: {
+    accountSid: string;
+    authToken: string;
+    apiBaseUrl: string;
+    smsFrom: string | undefined;
+  };
+  adminToken: string;
+  recordingPayerChannel: 1 | 2;
+  deleteTwilioRecordings: boolean;
+  logLevel: string;
+  pipelineConcurrency: number;
+};
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`configuration: ${name} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const hasSid = e.TWILIO_ACCOUNT_SID !== undefined;
+  const hasToken = e.TWILIO_AUTH_TOKEN !== undefined;
+  if (hasSid !== hasToken) {
+    throw new ConfigError(
+      `configuration: ${hasSid ? 'TWILIO_AUTH_TOKEN' : 'TWILIO_ACCOUNT_SID'} is required when ${hasSid ? 'TWILIO_ACCOUNT_SID' : 'TWILIO_AUTH_TOKEN'} is set`,
+    );
+  }
+  const demo = !hasSid;
+  if (!demo && !e.PUBLIC_BASE_URL) {
+    throw new ConfigError('configuration: PUBLIC_BASE_URL is required with Twilio credentials (the URL Twilio reaches)');
+  }
+  if (!demo && !e.ADMIN_TOKEN) {
+    throw new ConfigError('configuration: ADMIN_TOKEN is required with Twilio credentials');
+  }
+  return {
+    port: e.PORT,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    recordingsDir: path.resolve(e.RECORDINGS_DIR),
+    scenariosDir: path.resolve(e.SCENARIOS_DIR),
+    demo,
+    twilio: {
+      // Demo mode: a local account for the simulator; the signature check stays on with this token.
+      accountSid: e.TWILIO_ACCOUNT_SID ?? `AC${'0'.repeat(32)}`,
+      authToken: e.TWILIO_AUTH_TOKEN ?? randomBytes(16).toString('hex'),
+      apiBaseUrl: e.TWILIO_API_BASE_URL,
+      smsFrom: e.TWILIO_SMS_FROM,
+    },
+    adminToken: e.ADMIN_TOKEN ?? randomBytes(18).toString('base64url'),
+    recordingPayerChannel: e.RECORDING_PAYER_CHANNEL as 1 | 2,
+    deleteTwilioRecordings: e.DELETE_TWILIO_RECORDINGS,
+    logLevel: e.LOG_LEVEL,
+    pipelineConcurrency: e.PIPELINE_CONCURRENCY,
+  };
+}

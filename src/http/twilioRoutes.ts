@@ -1,0 +1,55 @@
+import express, { type Request, type Response } from 'express';
+import type { CallService, WebhookParams } from '../calls/service.js';
+import type { Logger } from '../log.js';
+import { requireTwilioSignature } from '../telephony/signature.js';
+
+export type TwilioRouteDeps = {
+  authToken: string;
+  publicBaseUrl: string;
+  calls: CallService;
+  log: Logger;
+  recordingCallback?: (params: WebhookParams, attempt: string | undefined) => Promise<void>;
+};
+
+/** Only string fields reach the handlers; repeated or nested fields are dropped. */
+function params(req: Request): WebhookParams {
+  const out: WebhookParams = {};
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+function sendTwiml(res: Response, twiml: string): void {
+  res.status(200).type('text/xml').send(twiml);
+}
+
+export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
+  const router = express.Router();
+  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
+  router.use(requireTwilioSignature(deps.authToken, deps.publicBaseUrl, deps.log));
+
+  router.post('/voice', async (req, res) => sendTwiml(res, await deps.calls.answer(params(req))));
+  router.post('/voice/gather', async (req, res) => {
+    const turn = typeof req.query.turn === 'string' ? req.query.turn : undefined;
+    sendTwiml(res, await deps.calls.gather(turn, params(req)));
+  });
+  router.post('/status', async (req, res) => {
+    try {
+      await deps.calls.status(params(req));
+    } catch (err) {
+      deps.log.error({ err: (err as Error).message }, 'call status callback failed');
+    }
+    res.status(204).end();
+  });
+  router.post('/recording', async (req, res) => {
+    const attempt = typeof req.query.attempt === 'string' ? req.query.attempt : undefined;
+    try {
+      await deps.recordingCallback?.(params(req), attempt);
+    } catch (err) {
+      // Never a 5xx to Twilio: the reconciliation sweep finds the recording from Twilio's side.
+      deps.log.error({ err: (err as Error).message }, 'recording callback could not be stored');
+    }
+    res.status(204).end();
+  });
+  return router;
+}

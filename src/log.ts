@@ -1,0 +1,21 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * The service's logger. Personal data never reaches it unmasked: the redact paths below are a
+ * safety net; callers log masked values (see consent/mask.ts) and never whole request bodies.
+ */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: [
+        'accountNumber', '*.accountNumber', 'birthDate', '*.birthDate', 'digits', '*.digits',
+        'Digits', '*.Digits', 'smsCode', '*.smsCode', 'password', '*.password', 'SpeechResult',
+        '*.SpeechResult', 'businessNumber', '*.businessNumber', 'authorization', '*.authorization',
+      ],
+      censor: '[masked]',
+    },
+  });
+}
+
+export type { Logger };

@@ -1,0 +1,29 @@
+import { ConfigError, loadConfig } from './config.js';
+import { ScenarioError } from './scenario/loader.js';
+import { startService } from './service.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const service = await startService(config);
+  if (config.demo) {
+    console.log(`Demo mode (no Twilio credentials): ${config.publicBaseUrl}`);
+    console.log(`API bearer token for this run: ${config.adminToken}`);
+  }
+  const stop = async (signal: string) => {
+    service.log.info({ signal }, 'stopping');
+    await service.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof ScenarioError) {
+    console.error(err.message);
+  } else {
+    const e = err as NodeJS.ErrnoException;
+    console.error(e.code === 'EADDRINUSE' ? `start-up: port already in use (${e.message})` : `start-up failed: ${e.message}`);
+  }
+  process.exit(1);
+});

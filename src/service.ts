@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createCallService } from './calls/service.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { apiRoutes } from './http/apiRoutes.js';
+import { createHttpApp } from './http/app.js';
+import { twilioRoutes } from './http/twilioRoutes.js';
+import { createLogger, type Logger } from './log.js';
+import { loadScenarios } from './scenario/loader.js';
+import { createTwilioRest } from './telephony/rest.js';
+
+export type RunningService = {
+  url: string;
+  port: number;
+  db: Database;
+  log: Logger;
+  config: Config;
+  close(): Promise<void>;
+};
+
+/** Starts everything: scenarios, database and migrations, HTTP server. */
+export async function startService(config: Config, options: { logger?: Logger } = {}): Promise<RunningService> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const scenarios = loadScenarios(config.scenariosDir);
+  mkdirSync(config.recordingsDir, { recursive: true });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: 20 });
+  try {
+    await migrate(db.pool);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const twilio = createTwilioRest(config.twilio, log);
+  const base = config.publicBaseUrl;
+  const calls = createCallService({
+    pool: db.pool,
+    scenarios,
+    twilio,
+    log,
+    urls: {
+      gatherAction: (turn) => `${base}/twilio/voice/gather?turn=${turn}`,
+      recordingCallback: (attempt) => `${base}/twilio/recording?attempt=${attempt}`,
+    },
+  });
+  const app = createHttpApp({
+    log,
+    twilio: twilioRoutes({ authToken: config.twilio.authToken, publicBaseUrl: base, calls, log }),
+    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken }),
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, '0.0.0.0', () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo }, 'service started');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    db,
+    log,
+    config,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await db.close();
+    },
+  };
+}
