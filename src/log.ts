@@ -1,11 +1,11 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * The service's logger. Personal data never reaches it unmasked: the redact paths below are a
  * safety net; callers log masked values (see consent/mask.ts) and never whole request bodies.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     redact: {
       paths: [
@@ -15,7 +15,8 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[masked]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };
