@@ -32,6 +32,8 @@ const envSchema = z.object({
   RECORDING_PAYER_CHANNEL: z.coerce.number().int().min(1).max(2).default(1),
   DELETE_TWILIO_RECORDINGS: booleanFlag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Connections to PostgreSQL from one process. */
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   /** Parallel jobs of the recording pipeline in one process. */
   PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
 });
@@ -57,6 +59,7 @@ export type Config = {
   deleteTwilioRecordings: boolean;
   logLevel: string;
   pipelineConcurrency: number;
+  dbPoolSize: number;
 };
 
 export class ConfigError extends Error {}
@@ -110,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deleteTwilioRecordings: e.DELETE_TWILIO_RECORDINGS,
     logLevel: e.LOG_LEVEL,
     pipelineConcurrency: e.PIPELINE_CONCURRENCY,
+    dbPoolSize: e.DB_POOL_SIZE,
   };
 }

@@ -26,7 +26,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   const log = options.logger ?? createLogger(config.logLevel);
   const scenarios = loadScenarios(config.scenariosDir);
   mkdirSync(config.recordingsDir, { recursive: true });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: 20 });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: config.dbPoolSize });
   try {
     await migrate(db.pool);
   } catch (err) {

@@ -51,7 +51,7 @@ describe('Twilio signature', () => {
 
 describe('bad input never gets a 5xx and always a sensible prompt', () => {
   it('missing or malformed CallSid: an apology and a hang-up, status 200', async () => {
-    for (const params of [{}, { CallSid: 'nonsense' }, { CallSid: "CA'; DROP TABLE calls; --" }]) {
+    for (const params of [{}, { CallSid: 'nonsense' }, { CallSid: "CA'; DROP TABLE calls; --" }] as Record<string, string>[]) {
       const res = await postSigned(app, '/twilio/voice', params);
       expect(res.status).toBe(200);
       const verbs = parseTwiml(await res.text());

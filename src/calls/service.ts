@@ -7,7 +7,7 @@ import type { ScenarioSet } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
 import { apologyTwiml, renderTwiml, type TwimlUrls } from '../telephony/twiml.js';
-import { appendEvents, insertCall, lockCall, saveCall, turnEvents, type EventInsert } from './store.js';
+import { appendEvents, commitNewCall, commitTurn, getCall, turnEvents, type CallRow, type EventInsert } from './store.js';
 
 export type CallServiceDeps = {
   pool: pg.Pool;
@@ -40,8 +40,23 @@ function validPhone(phone: string | undefined): string | undefined {
 /** Runs the webhooks of a call: one transaction a turn, the call's row locked, its events appended. */
 export function createCallService(deps: CallServiceDeps) {
   const { pool, scenarios, log } = deps;
+  const defaultScenario = () => scenarios.all.find((s) => s.default);
+  type Answer = { twiml: string; effects: Effect[] };
 
-  async function resolveQueries(client: pg.PoolClient, scenario: Scenario, callSid: string, first: TurnResult): Promise<TurnResult> {
+  /**
+   * The last state this process wrote for each live call. Only a hint: every write is guarded by
+   * the version it read, so a state changed meanwhile by another process is caught, re-read, and
+   * the webhook answered as a replay.
+   */
+  const recent = new Map<string, CallRow>();
+  function remember(row: CallRow): void {
+    // Ended calls stay until their status callback, which then needs no read.
+    recent.delete(row.call_sid);
+    recent.set(row.call_sid, row);
+    if (recent.size > 10_000) recent.delete(recent.keys().next().value!);
+  }
+
+  async function resolveQueries(scenario: Scenario, callSid: string, first: TurnResult): Promise<TurnResult> {
     let result = first;
     const actions = [...first.actions];
     const effects = [...first.effects];
@@ -50,7 +65,7 @@ export function createCallService(deps: CallServiceDeps) {
       const q = result.query;
       let input: Input;
       if (q.kind === 'lookupPayer') {
-        const payer = await findPayer(client, q.payerNumber);
+        const payer = await findPayer(pool, q.payerNumber);
         input = { kind: 'payerLookup', payers: payer ? [payer] : [] };
       } else {
         let ok = true;
@@ -74,7 +89,7 @@ export function createCallService(deps: CallServiceDeps) {
     for (const effect of effects) {
       if (effect.kind === 'stopRecording') {
         deps.twilio.stopRecording(callSid).catch((err: Error) => {
-          log.error({ callSid, err: err.message }, 'could not stop the recording after a declined readback');
+          log.error({ callSid, err: err.message }, 'could not stop the recording');
         });
       } else if (effect.kind === 'consentGiven') {
         deps.onConsent?.(callSid, effect.attempt);
@@ -82,55 +97,44 @@ export function createCallService(deps: CallServiceDeps) {
     }
   }
 
-  async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const value = await fn(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+  function scenarioOf(row: CallRow): Scenario {
+    return scenarios.byId(row.scenario_id) ?? scenarios.forCalledNumber(undefined);
   }
 
-  async function startCall(client: pg.PoolClient, params: WebhookParams, callSid: string, note?: string): Promise<{ twiml: string; effects: Effect[] }> {
-    const scenario = scenarios.forCalledNumber(validPhone(params.To));
+  /** A replayed or out-of-order webhook: the caller hears the current question again. */
+  async function replay(row: CallRow, turnParam: string | undefined): Promise<Answer> {
+    await appendEvents(pool, row.call_sid, [{ turn: row.state.turn, step: row.state.step, kind: 'replay', detail: { turn: turnParam ?? null } }]);
+    return { twiml: row.last_twiml, effects: [] };
+  }
+
+  async function startCall(params: WebhookParams, callSid: string, note?: string): Promise<Answer> {
+    const to = validPhone(params.To);
+    const scenario = scenarios.forCalledNumber(to);
     const from = validPhone(params.From);
-    const payersByPhone = from ? await findPayersByPhone(client, from) : [];
-    const state = initialState(scenario);
-    const inserted = await insertCall(client, {
-      callSid, scenarioId: scenario.id, from, to: validPhone(params.To), direction: params.Direction === 'outbound-api' ? 'outbound' : 'inbound', state,
-    });
-    if (!inserted) {
-      const row = await lockCall(client, callSid);
-      return { twiml: row!.last_twiml, effects: [] };
-    }
-    const first = runTurn(scenario, state, { kind: 'start', payersByPhone }, { newSmsCode: newSmsCode(), callSid });
-    return finishTurn(client, scenario, callSid, state.turn, first, note ? [{ turn: 0, step: 'menu', kind: 'note', detail: { note } }] : []);
-  }
-
-  async function finishTurn(
-    client: pg.PoolClient, scenario: Scenario, callSid: string, turn: number, first: TurnResult, extra: EventInsert[] = [],
-  ): Promise<{ twiml: string; effects: Effect[] }> {
-    const result = await resolveQueries(client, scenario, callSid, first);
+    const payersByPhone = from ? await findPayersByPhone(pool, from) : [];
+    const first = runTurn(scenario, initialState(scenario), { kind: 'start', payersByPhone }, { newSmsCode: newSmsCode(), callSid });
+    const result = await resolveQueries(scenario, callSid, first);
     const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
-    await saveCall(client, callSid, result.state, twiml);
-    await appendEvents(client, callSid, [...extra, ...turnEvents(turn, result.log, result.actions, result.state.step)]);
-    return { twiml, effects: result.effects };
+    const events: EventInsert[] = [
+      ...(note ? [{ turn: 0, step: 'menu', kind: 'note', detail: { note } }] : []),
+      ...turnEvents(0, result.log, result.actions, result.state.step),
+    ];
+    const call = { callSid, scenarioId: scenario.id, from, to, direction: params.Direction === 'outbound-api' ? 'outbound' : 'inbound' };
+    if (await commitNewCall(pool, call, result.state, twiml, events)) {
+      remember({ call_sid: callSid, scenario_id: scenario.id, from_number: from ?? null, state: result.state, last_twiml: twiml, version: 0 });
+      return { twiml, effects: result.effects };
+    }
+    return replay((await getCall(pool, callSid))!, 'start');
   }
 
-  async function guarded(callSid: string | undefined, work: () => Promise<{ twiml: string; effects: Effect[] }>): Promise<string> {
+  async function guarded(callSid: string | undefined, work: () => Promise<Answer>): Promise<string> {
     try {
       const { twiml, effects } = await work();
       if (callSid) performEffects(callSid, effects);
       return twiml;
     } catch (err) {
       log.error({ callSid, err: (err as Error).message }, 'webhook failed; the caller hears an apology');
-      return apologyTwiml(scenarios.all.find((s) => s.default), SORRY);
+      return apologyTwiml(defaultScenario(), SORRY);
     }
   }
 
@@ -140,9 +144,10 @@ export function createCallService(deps: CallServiceDeps) {
       const callSid = params.CallSid;
       if (!validCallSid(callSid)) {
         log.warn('voice webhook without a valid CallSid');
-        return Promise.resolve(apologyTwiml(scenarios.all.find((s) => s.default), SORRY));
+        return Promise.resolve(apologyTwiml(defaultScenario(), SORRY));
       }
-      return guarded(callSid, () => inTransaction((client) => startCall(client, params, callSid)));
+      // A repeated CallSid is caught by the insert and answered as a replay.
+      return guarded(callSid, () => startCall(params, callSid));
     },
 
     /** POST /twilio/voice/gather?turn=N: the caller's answer to turn N. */
@@ -150,35 +155,38 @@ export function createCallService(deps: CallServiceDeps) {
       const callSid = params.CallSid;
       if (!validCallSid(callSid)) {
         log.warn('gather webhook without a valid CallSid');
-        return Promise.resolve(apologyTwiml(scenarios.all.find((s) => s.default), SORRY));
+        return Promise.resolve(apologyTwiml(defaultScenario(), SORRY));
       }
-      return guarded(callSid, () =>
-        inTransaction(async (client) => {
-          const row = await lockCall(client, callSid);
-          if (!row) {
-            log.warn({ callSid }, 'gather for an unknown call; starting it from the menu');
-            return startCall(client, params, callSid, 'unknown call: started from the menu');
-          }
-          const state = row.state;
-          const turn = Number(turnParam);
-          if (!Number.isInteger(turn) || turn !== state.turn || state.step === 'ended') {
-            // A replayed or out-of-order webhook: the caller hears the current question again.
-            await appendEvents(client, callSid, [{ turn: state.turn, step: state.step, kind: 'replay', detail: { turn: turnParam ?? null } }]);
-            return { twiml: row.last_twiml, effects: [] };
-          }
-          const scenario = scenarios.byId(row.scenario_id) ?? scenarios.forCalledNumber(undefined);
-          const confidence = params.Confidence !== undefined && params.Confidence !== '' ? Number(params.Confidence) : undefined;
-          const digits = params.Digits !== undefined ? params.Digits.replace(/[^0-9*#]/g, '').slice(0, 40) : undefined;
-          const speech = params.SpeechResult?.slice(0, 200);
-          const first = runTurn(
-            scenario,
-            state,
-            { kind: 'gather', digits, speech, confidence: Number.isFinite(confidence) ? confidence : undefined },
-            { newSmsCode: newSmsCode(), callSid },
-          );
-          return finishTurn(client, scenario, callSid, state.turn, first);
-        }),
-      );
+      return guarded(callSid, async () => {
+        const cached = recent.get(callSid);
+        const row = cached && String(cached.state.turn) === turnParam ? cached : await getCall(pool, callSid);
+        if (!row) {
+          log.warn({ callSid }, 'gather for an unknown call; starting it from the menu');
+          return startCall(params, callSid, 'unknown call: started from the menu');
+        }
+        const state = row.state;
+        if (String(state.turn) !== turnParam || state.step === 'ended') return replay(row, turnParam);
+        const scenario = scenarioOf(row);
+        const confidence = params.Confidence ? Number(params.Confidence) : undefined;
+        const digits = params.Digits?.replace(/[^0-9*#]/g, '').slice(0, 40);
+        const speech = params.SpeechResult?.slice(0, 200);
+        const first = runTurn(
+          scenario,
+          state,
+          { kind: 'gather', digits, speech, confidence: Number.isFinite(confidence) ? confidence : undefined },
+          { newSmsCode: newSmsCode(), callSid },
+        );
+        const result = await resolveQueries(scenario, callSid, first);
+        const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
+        const events = turnEvents(state.turn, result.log, result.actions, result.state.step);
+        if (await commitTurn(pool, callSid, row.version, result.state, twiml, events)) {
+          remember({ ...row, state: result.state, last_twiml: twiml, version: row.version + 1 });
+          return { twiml, effects: result.effects };
+        }
+        // Another delivery of this webhook, or another process, got there first.
+        recent.delete(callSid);
+        return replay((await getCall(pool, callSid))!, turnParam);
+      });
     },
 
     /** POST /twilio/status: the call's status; a call that ends before an outcome is abandoned. */
@@ -187,18 +195,21 @@ export function createCallService(deps: CallServiceDeps) {
       if (!validCallSid(callSid)) return;
       const ended = ['completed', 'busy', 'failed', 'no-answer', 'canceled'].includes(params.CallStatus ?? '');
       if (!ended) return;
-      await inTransaction(async (client) => {
-        const row = await lockCall(client, callSid);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const row = (attempt === 0 ? recent.get(callSid) : undefined) ?? (await getCall(pool, callSid));
         if (!row) return;
-        const scenario = scenarios.byId(row.scenario_id) ?? scenarios.forCalledNumber(undefined);
-        const result = runTurn(scenario, row.state, { kind: 'hangup' }, { newSmsCode: '', callSid });
-        await saveCall(client, callSid, result.state, undefined);
-        await appendEvents(client, callSid, [
+        const result = runTurn(scenarioOf(row), row.state, { kind: 'hangup' }, { newSmsCode: '', callSid });
+        const events = [
           { turn: row.state.turn, step: row.state.step, kind: 'callStatus', detail: { status: params.CallStatus, duration: params.CallDuration ?? null } },
           ...turnEvents(row.state.turn, result.log, [], result.state.step),
-        ]);
-        await client.query('UPDATE calls SET ended_at = COALESCE(ended_at, now()) WHERE call_sid = $1', [callSid]);
-      });
+        ];
+        if (await commitTurn(pool, callSid, row.version, result.state, undefined, events)) {
+          recent.delete(callSid);
+          return;
+        }
+        recent.delete(callSid);
+      }
+      log.error({ callSid }, 'call status could not be applied after 5 attempts');
     },
   };
 }

@@ -1,56 +1,99 @@
 import type pg from 'pg';
 import type { Action, CallState, LogEntry } from '../scenario/engine.js';
 
+/**
+ * A call's row and its append-only event log. Writes are single statements guarded by the turn
+ * the state was read at (optimistic concurrency): any process may take any webhook of a call,
+ * and of two racing deliveries exactly one is applied.
+ */
+
+type Db = Pick<pg.Pool, 'query'>;
+
 export type CallRow = {
   call_sid: string;
   scenario_id: string;
   from_number: string | null;
   state: CallState;
   last_twiml: string;
+  /** Incremented by every write; a write names the version it read. */
+  version: number;
 };
-
-export async function lockCall(client: pg.PoolClient, callSid: string): Promise<CallRow | undefined> {
-  const r = await client.query<CallRow>('SELECT call_sid, scenario_id, from_number, state, last_twiml FROM calls WHERE call_sid = $1 FOR UPDATE', [callSid]);
-  return r.rows[0];
-}
-
-export async function insertCall(
-  client: pg.PoolClient,
-  call: { callSid: string; scenarioId: string; from: string | undefined; to: string | undefined; direction: string; state: CallState },
-): Promise<boolean> {
-  const r = await client.query(
-    `INSERT INTO calls (call_sid, scenario_id, from_number, to_number, direction, state, step)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_sid) DO NOTHING`,
-    [call.callSid, call.scenarioId, call.from ?? null, call.to ?? null, call.direction, call.state, call.state.step],
-  );
-  return r.rowCount === 1;
-}
-
-export async function saveCall(client: pg.PoolClient, callSid: string, state: CallState, twiml: string | undefined): Promise<void> {
-  const o = state.outcome;
-  await client.query(
-    `UPDATE calls SET state = $2, step = $3, last_twiml = COALESCE($4, last_twiml), outcome = $5, outcome_detail = $6,
-       payer_number = $7, bank_code = $8, account_number = $9, updated_at = now(),
-       ended_at = CASE WHEN $3 = 'ended' THEN COALESCE(ended_at, now()) ELSE ended_at END
-     WHERE call_sid = $1`,
-    [
-      callSid, state, state.step, twiml ?? null, o?.kind ?? null, o ?? null,
-      state.payer?.payerNumber ?? null, state.account?.bankCode ?? null, state.account?.accountNumber ?? null,
-    ],
-  );
-}
 
 export type EventInsert = { turn: number; step: string; kind: string; detail: Record<string, unknown> };
 
-export async function appendEvents(client: pg.PoolClient, callSid: string, events: EventInsert[]): Promise<void> {
-  if (events.length === 0) return;
-  const values: unknown[] = [];
-  const rows = events.map((e, i) => {
-    values.push(callSid, e.turn, e.step, e.kind, e.detail);
-    const b = i * 5;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5})`;
+export async function getCall(db: Db, callSid: string): Promise<CallRow | undefined> {
+  const r = await db.query<CallRow>({
+    name: 'get-call',
+    text: 'SELECT call_sid, scenario_id, from_number, state, last_twiml, version FROM calls WHERE call_sid = $1',
+    values: [callSid],
   });
-  await client.query(`INSERT INTO call_events (call_sid, turn, step, kind, detail) VALUES ${rows.join(', ')}`, values);
+  return r.rows[0];
+}
+
+function columnsOf(state: CallState) {
+  const o = state.outcome;
+  return {
+    step: state.step,
+    outcome: o?.kind ?? null,
+    outcomeDetail: o ?? null,
+    payerNumber: state.payer?.payerNumber ?? null,
+    bankCode: state.account?.bankCode ?? null,
+    accountNumber: state.account?.accountNumber ?? null,
+  };
+}
+
+const INSERT_EVENTS = `INSERT INTO call_events (call_sid, turn, step, kind, detail)
+  SELECT w.call_sid, (x.e->>'turn')::int, x.e->>'step', x.e->>'kind', x.e->'detail'
+    FROM w, jsonb_array_elements($EVENTS::jsonb) WITH ORDINALITY AS x(e, n)
+   ORDER BY x.n`;
+
+/** Inserts a new call with its first turn; false when the CallSid exists already (a replay). */
+export async function commitNewCall(
+  db: Db,
+  call: { callSid: string; scenarioId: string; from: string | undefined; to: string | undefined; direction: string },
+  state: CallState,
+  twiml: string,
+  events: EventInsert[],
+): Promise<boolean> {
+  const c = columnsOf(state);
+  const r = await db.query<{ n: number }>({
+    name: 'new-call',
+    text: `WITH w AS (
+       INSERT INTO calls (call_sid, scenario_id, from_number, to_number, direction, state, last_twiml, step, outcome, outcome_detail, payer_number, bank_code, account_number)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (call_sid) DO NOTHING RETURNING call_sid
+     ), e AS (${INSERT_EVENTS.replace('$EVENTS', '$14')} RETURNING 1)
+     SELECT (SELECT count(*) FROM w)::int AS n`,
+    values: [call.callSid, call.scenarioId, call.from ?? null, call.to ?? null, call.direction, state, twiml,
+      c.step, c.outcome, c.outcomeDetail, c.payerNumber, c.bankCode, c.accountNumber, JSON.stringify(events)],
+  });
+  return r.rows[0]!.n === 1;
+}
+
+/** Applies a turn to the version it was read at; false when another delivery got there first. */
+export async function commitTurn(
+  db: Db, callSid: string, readVersion: number, state: CallState, twiml: string | undefined, events: EventInsert[],
+): Promise<boolean> {
+  const c = columnsOf(state);
+  const r = await db.query<{ n: number }>({
+    name: 'commit-turn',
+    text: `WITH w AS (
+       UPDATE calls SET version = version + 1, state = $2, last_twiml = COALESCE($3, last_twiml), step = $4, outcome = $5, outcome_detail = $6,
+         payer_number = $7, bank_code = $8, account_number = $9, updated_at = now(),
+         ended_at = CASE WHEN $4 = 'ended' THEN COALESCE(ended_at, now()) ELSE ended_at END
+       WHERE call_sid = $1 AND version = $10
+       RETURNING call_sid
+     ), e AS (${INSERT_EVENTS.replace('$EVENTS', '$11')} RETURNING 1)
+     SELECT (SELECT count(*) FROM w)::int AS n`,
+    values: [callSid, state, twiml ?? null, c.step, c.outcome, c.outcomeDetail, c.payerNumber, c.bankCode, c.accountNumber,
+      readVersion, JSON.stringify(events)],
+  });
+  return r.rows[0]!.n === 1;
+}
+
+export async function appendEvents(db: Db, callSid: string, events: EventInsert[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.query(`WITH w AS (SELECT $1::text AS call_sid) ${INSERT_EVENTS.replace('$EVENTS', '$2')}`, [callSid, JSON.stringify(events)]);
 }
 
 /** The events of one turn: what the caller did, what was checked, and what the ARS played. */

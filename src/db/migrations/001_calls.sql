@@ -17,6 +17,7 @@ CREATE TABLE calls (
   to_number    text,
   direction    text NOT NULL DEFAULT 'inbound',
   state        jsonb NOT NULL,
+  version      integer NOT NULL DEFAULT 0,
   last_twiml   text NOT NULL DEFAULT '',
   step         text NOT NULL,
   outcome      text,

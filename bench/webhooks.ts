@@ -1,0 +1,246 @@
+/**
+ * npm run bench:webhooks [-- --callers 50 --calls 1000]
+ *
+ * Whole consent calls (menu, identity, holder, account, readback, consent, hang-up) from N
+ * concurrent callers against the service started as its own process, signed as Twilio signs;
+ * then, in the same run, the same number of requests against a bare express route returning
+ * TwiML of the same size. Prints p50/p99 latency and throughput for each and their ratio, for the
+ * embedded database and (when reachable) the machine's PostgreSQL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import twilio from 'twilio';
+
+const { values: args } = parseArgs({
+  options: {
+    callers: { type: 'string', default: '50' },
+    calls: { type: 'string', default: '600' },
+    'paced-calls': { type: 'string', default: '200' },
+    think: { type: 'string', default: '500' },
+    database: { type: 'string', default: 'both' },
+  },
+});
+const CALLERS = Number(args.callers);
+const CALLS = Number(args.calls);
+const PACED_CALLS = Number(args['paced-calls']);
+/** A caller's pause between webhooks in the paced phase: a real one listens to prompts for seconds. */
+const THINK_MS = Number(args.think);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const PUBLIC = 'https://bench.example.test';
+const SID = `AC${'b'.repeat(32)}`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode})`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function startProcess(script: string, env: Record<string, string>): ChildProcess {
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return child;
+}
+
+type Stats = { p50: number; p99: number; max: number; perSecond: number; requests: number };
+
+function summarise(latencies: number[], seconds: number): Stats {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1]!, perSecond: latencies.length / seconds, requests: latencies.length };
+}
+
+async function signedPost(base: string, pathAndQuery: string, params: Record<string, string>, latencies: number[]): Promise<string> {
+  const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, PUBLIC + pathAndQuery, params);
+  const t0 = performance.now();
+  const res = await fetch(base + pathAndQuery, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature },
+    body: new URLSearchParams(params).toString(),
+  });
+  const text = await res.text();
+  latencies.push(performance.now() - t0);
+  if (res.status >= 300) throw new Error(`HTTP ${res.status} on ${pathAndQuery}`);
+  return text;
+}
+
+function nextAction(twiml: string): string {
+  const m = /<Gather[^>]*action="([^"]+)"/.exec(twiml);
+  if (!m) throw new Error(`no Gather in ${twiml.slice(0, 200)}`);
+  return m[1]!.replace(/&amp;/g, '&').slice(PUBLIC.length);
+}
+
+/** One whole consent call; returns the size of the readback response (for the bare route). */
+async function wholeCall(base: string, n: number, latencies: number[], think = 0): Promise<number> {
+  const callSid = `CA${randomBytes(16).toString('hex')}`;
+  const p = { CallSid: callSid, AccountSid: SID, From: `+8210${String(10_000_000 + (n % 1000)).slice(0, 8)}`, To: '+8215880000' };
+  if (think) await sleep(think * 2 * Math.random()); // calls arrive spread out, not all at one instant
+  let twiml = await signedPost(base, '/twilio/voice', p, latencies);
+  let readbackSize = 0;
+  for (const digits of ['2', '19900101', '1', '08175023332200333', '1']) {
+    if (think) await sleep(think * (0.5 + Math.random()));
+    twiml = await signedPost(base, nextAction(twiml), { ...p, Digits: digits }, latencies);
+    if (digits.startsWith('081')) readbackSize = twiml.length;
+  }
+  if (!twiml.includes('1번을 선택하셨습니다')) throw new Error('call did not end in consent');
+  await signedPost(base, '/twilio/status', { ...p, CallStatus: 'completed' }, latencies);
+  return readbackSize;
+}
+
+async function runPool(total: number, concurrency: number, job: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await job(next++);
+    }),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+async function seedPayers(base: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const phone = `+8210${String(10_000_000 + i).slice(0, 8)}`;
+    const res = await fetch(`${base}/api/payers`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ payerNumber: `B${i}`, name: '홍길동', birthDate: '19900101', phone }),
+    });
+    if (res.status >= 300) throw new Error(`seeding failed: ${res.status}`);
+  }
+}
+
+async function benchService(label: string, databaseEnv: Record<string, string>): Promise<{ service: Stats; bare: Stats; paced: Stats; barePaced: Stats; size: number }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = startProcess('src/main.ts', {
+    PORT: String(port),
+    PUBLIC_BASE_URL: PUBLIC,
+    TWILIO_ACCOUNT_SID: SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    ADMIN_TOKEN,
+    LOG_LEVEL: 'warn',
+    RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-rec-')),
+    ...databaseEnv,
+  });
+  try {
+    await waitFor(`${base}/healthz`, child);
+    await seedPayers(base);
+    await runPool(20, 10, (i) => wholeCall(base, i, [])); // warm-up
+    const pacedLatencies: number[] = [];
+    const pacedSeconds = await runPool(PACED_CALLS, CALLERS, (i) => wholeCall(base, 100_000 + i, pacedLatencies, THINK_MS));
+    const latencies: number[] = [];
+    let size = 0;
+    const seconds = await runPool(CALLS, CALLERS, async (i) => {
+      size = Math.max(size, await wholeCall(base, i, latencies));
+    });
+    const service = summarise(latencies, seconds);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+
+    const barePort = await freePort();
+    const bare = startProcess('bench/bareRoute.ts', { PORT: String(barePort), TWIML_BYTES: String(size) });
+    const bareBase = `http://127.0.0.1:${barePort}`;
+    const barePost = (out: number[]) => signedPost(bareBase, '/twiml', { CallSid: `CA${'0'.repeat(32)}`, Digits: '1', From: '+821000000000' }, out);
+    try {
+      await waitFor(`${bareBase}/healthz`, bare);
+      await runPool(200, 10, () => barePost([]));
+      const barePacedLatencies: number[] = [];
+      const barePacedSeconds = await runPool(pacedLatencies.length, CALLERS, async () => {
+        await sleep(THINK_MS * (0.5 + Math.random()));
+        await barePost(barePacedLatencies);
+      });
+      const bareLatencies: number[] = [];
+      const bareSeconds = await runPool(service.requests, CALLERS, () => barePost(bareLatencies));
+      return {
+        service,
+        bare: summarise(bareLatencies, bareSeconds),
+        paced: summarise(pacedLatencies, pacedSeconds),
+        barePaced: summarise(barePacedLatencies, barePacedSeconds),
+        size,
+      };
+    } finally {
+      bare.kill('SIGTERM');
+    }
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    console.error(`[${label}] done`);
+  }
+}
+
+function fmt(s: Stats): string {
+  return `p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  max ${s.max.toFixed(1)} ms  ${s.perSecond.toFixed(0)} req/s  (${s.requests} requests)`;
+}
+
+async function machinePostgres(): Promise<string | undefined> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await admin.connect();
+    const name = `bench_${randomBytes(4).toString('hex')}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    return url.replace(/\/[^/]*$/, `/${name}`);
+  } catch {
+    return undefined;
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:webhooks: ${CALLERS} concurrent callers, ${CALLS} whole calls (7 webhooks each), on ${os.cpus().length} cores`);
+  const targets: [string, Record<string, string>][] = [];
+  if (args.database !== 'real') {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-data-'));
+    (await import('node:fs')).chmodSync(dataDir, 0o755);
+    targets.push(['embedded PostgreSQL', { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) }]);
+  }
+  if (args.database !== 'embedded') {
+    const url = await machinePostgres();
+    if (url) targets.push(['real PostgreSQL (127.0.0.1:5432)', { DATABASE_URL: url }]);
+    else console.log('real PostgreSQL: not reachable, skipped');
+  }
+  for (const [label, env] of targets) {
+    const r = await benchService(label, env);
+    console.log(`\n${label}`);
+    console.log(`  paced: ${CALLERS} callers in calls at once, each pausing ~${THINK_MS} ms between webhooks`);
+    console.log(`    service webhooks : ${fmt(r.paced)}`);
+    console.log(`    bare TwiML route : ${fmt(r.barePaced)}`);
+    console.log(`  saturated: ${CALLERS} callers sending the next webhook as soon as the last is answered`);
+    console.log(`    service webhooks : ${fmt(r.service)}`);
+    console.log(`    bare TwiML route : ${fmt(r.bare)}  (${r.size} bytes of TwiML)`);
+    console.log(`    throughput ratio service/bare: ${(r.service.perSecond / r.bare.perSecond).toFixed(2)}`);
+    console.log(`  target p99 < 20 ms at ${CALLERS} callers (paced): ${r.paced.p99 < 20 ? 'met' : 'NOT met'} (${r.paced.p99.toFixed(1)} ms)`);
+    console.log(`  target throughput >= half of bare (saturated): ${r.service.perSecond >= r.bare.perSecond / 2 ? 'met' : 'NOT met'} (${(r.service.perSecond / r.bare.perSecond).toFixed(2)})`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
