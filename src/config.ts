@@ -36,6 +36,25 @@ const envSchema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   /** Parallel jobs of the recording pipeline in one process. */
   PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** auto: ffmpeg when its binary runs here, else LAME in a worker thread. */
+  AUDIO_ENCODER: z.enum(['auto', 'ffmpeg', 'lame']).default('auto'),
+  /** After a consent, how long to wait for the recording callback before asking Twilio. */
+  RECORDING_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(86400).default(600),
+  /** A job running longer than this is taken to have died with its process, and runs again. */
+  JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  JOB_RETRY_LIMIT: z.coerce.number().int().min(0).max(50).default(10),
+  JOB_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+  JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+  /** How often expired jobs (their process died) are looked for. */
+  JOB_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  MEDIA_MAX_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+  MEDIA_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Delays before each retry of a media download within one job, comma-separated ms. */
+  MEDIA_RETRY_DELAYS_MS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,2000,4000')
+    .transform((v) => v.split(',').map(Number))
+    .default([1000, 2000, 4000, 8000]),
 });
 
 export type Config = {
@@ -60,6 +79,10 @@ export type Config = {
   logLevel: string;
   pipelineConcurrency: number;
   dbPoolSize: number;
+  audioEncoder: 'auto' | 'ffmpeg' | 'lame';
+  reconcileAfterSeconds: number;
+  jobs: { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number };
+  media: { maxBytes: number; timeoutMs: number; retryDelaysMs: number[] };
 };
 
 export class ConfigError extends Error {}
@@ -114,5 +137,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     pipelineConcurrency: e.PIPELINE_CONCURRENCY,
     dbPoolSize: e.DB_POOL_SIZE,
+    audioEncoder: e.AUDIO_ENCODER,
+    reconcileAfterSeconds: e.RECORDING_RECONCILE_SECONDS,
+    jobs: {
+      jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,
+      retryLimit: e.JOB_RETRY_LIMIT,
+      retryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
+      pollingSeconds: e.JOB_POLL_SECONDS,
+      superviseSeconds: e.JOB_SUPERVISE_SECONDS,
+    },
+    media: { maxBytes: e.MEDIA_MAX_BYTES, timeoutMs: e.MEDIA_TIMEOUT_MS, retryDelaysMs: e.MEDIA_RETRY_DELAYS_MS },
   };
 }

@@ -11,18 +11,25 @@ import { twilioRoutes } from './http/twilioRoutes.js';
 import { createLogger, type Logger } from './log.js';
 import { loadScenarios } from './scenario/loader.js';
 import { createTwilioRest } from './telephony/rest.js';
+import { ffmpegAvailable } from './audio/ffmpegEncoder.js';
+import type { Encoder } from './audio/budget.js';
+import { startJobQueue, type JobQueue } from './jobs/queue.js';
+import { createRecordingPipeline, type RecordingPipeline } from './jobs/recordingPipeline.js';
 
 export type RunningService = {
   url: string;
   port: number;
   db: Database;
   log: Logger;
+  queue: JobQueue;
+  pipeline: RecordingPipeline;
+  encoder: Encoder;
   config: Config;
   close(): Promise<void>;
 };
 
 /** Starts everything: scenarios, database and migrations, HTTP server. */
-export async function startService(config: Config, options: { logger?: Logger } = {}): Promise<RunningService> {
+export async function startService(config: Config, options: { logger?: Logger; workers?: boolean } = {}): Promise<RunningService> {
   const log = options.logger ?? createLogger(config.logLevel);
   const scenarios = loadScenarios(config.scenariosDir);
   mkdirSync(config.recordingsDir, { recursive: true });
@@ -35,7 +42,28 @@ export async function startService(config: Config, options: { logger?: Logger } 
   }
   const twilio = createTwilioRest(config.twilio, log);
   const base = config.publicBaseUrl;
+  const encoder: Encoder =
+    config.audioEncoder === 'auto' ? ((await ffmpegAvailable()) ? 'ffmpeg' : 'lame') : config.audioEncoder;
+  const queue = await startJobQueue(db.url, log, config.jobs);
+  const pipeline = createRecordingPipeline({
+    pool: db.pool,
+    queue,
+    twilio,
+    twilioSettings: config.twilio,
+    scenarios,
+    log,
+    recordingsDir: config.recordingsDir,
+    payerChannel: config.recordingPayerChannel,
+    deleteAtTwilio: config.deleteTwilioRecordings,
+    encoder: () => encoder,
+    media: config.media,
+    reconcileAfterSeconds: config.reconcileAfterSeconds,
+  });
+  if (options.workers !== false) await pipeline.startWorkers(config.pipelineConcurrency);
   const calls = createCallService({
+    onConsent: (callSid, attempt) => {
+      pipeline.scheduleReconcile(callSid, attempt).catch((err: Error) => log.error({ callSid, err: err.message }, 'could not schedule the recording check'));
+    },
     pool: db.pool,
     scenarios,
     twilio,
@@ -47,7 +75,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   const app = createHttpApp({
     log,
-    twilio: twilioRoutes({ authToken: config.twilio.authToken, publicBaseUrl: base, calls, log }),
+    twilio: twilioRoutes({ authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback }),
     api: apiRoutes({ pool: db.pool, adminToken: config.adminToken }),
   });
   const server: Server = await new Promise((resolve, reject) => {
@@ -56,16 +84,20 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo }, 'service started');
+  log.info({ port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo, encoder }, 'service started');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     db,
     log,
     config,
+    queue,
+    pipeline,
+    encoder,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await queue.stop();
       await db.close();
     },
   };

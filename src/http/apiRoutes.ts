@@ -1,6 +1,7 @@
 import express from 'express';
 import type pg from 'pg';
 import { findPayer, payerInputSchema, payerProblem, upsertPayer } from '../consent/payers.js';
+import { consentById, consentJson, FilterError, listConsents } from '../consent/consents.js';
 import { requireBearer } from './auth.js';
 
 export type ApiDeps = { pool: pg.Pool; adminToken: string };
@@ -48,6 +49,45 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       [req.params.callSid],
     );
     res.json({ ...call.rows[0], events: events.rows });
+  });
+
+  router.get('/consents', async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const pick = (k: string) => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined);
+    try {
+      const rows = await listConsents(deps.pool, {
+        from: pick('from'), to: pick('to'), payerNumber: pick('payerNumber'), methodCode: pick('methodCode'), status: pick('status'), callSid: pick('callSid'),
+      });
+      res.json({ consents: rows.map(consentJson), count: rows.length });
+    } catch (err) {
+      if (err instanceof FilterError) {
+        res.status(400).json({ error: 'validation', field: err.field, reason: err.message, message: `${err.field} ${err.message}` });
+        return;
+      }
+      throw err;
+    }
+  });
+
+  router.get('/consents/:id', async (req, res) => {
+    const row = await consentById(deps.pool, req.params.id);
+    if (!row) {
+      res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
+      return;
+    }
+    res.json(consentJson(row));
+  });
+
+  router.get('/consents/:id/audio', async (req, res) => {
+    const row = await consentById(deps.pool, req.params.id);
+    if (!row) {
+      res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
+      return;
+    }
+    res.setHeader('Content-Type', 'audio/mpeg');
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.sendFile(row.file_path, { acceptRanges: true, headers: { 'Content-Type': 'audio/mpeg' } }, (err) => {
+      if (err && !res.headersSent) res.status(410).json({ error: 'gone', reason: 'the audio file is missing from storage' });
+    });
   });
 
   return router;

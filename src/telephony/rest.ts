@@ -9,6 +9,9 @@ export type TwilioRest = {
   sendSms(to: string, body: string): Promise<void>;
   /** Stops the call's recording in progress (Twilio.CURRENT). */
   stopRecording(callSid: string): Promise<void>;
+  deleteRecording(recordingSid: string): Promise<void>;
+  /** The call's recordings as Twilio lists them, in the shape of a recording status callback. */
+  listCallRecordings(callSid: string): Promise<Record<string, string>[]>;
   client: twilio.Twilio;
 };
 
@@ -33,6 +36,25 @@ export function createTwilioRest(settings: TwilioSettings, log: Logger): TwilioR
     },
     async stopRecording(callSid) {
       await client.calls(callSid).recordings('Twilio.CURRENT').update({ status: 'stopped' });
+    },
+    async deleteRecording(recordingSid) {
+      try {
+        await client.recordings(recordingSid).remove();
+      } catch (err) {
+        if ((err as { status?: number }).status !== 404) throw err; // already gone
+      }
+    },
+    async listCallRecordings(callSid) {
+      const list = await client.recordings.list({ callSid, limit: 20 });
+      return list.map((r) => ({
+        RecordingSid: r.sid,
+        CallSid: r.callSid,
+        RecordingStatus: r.status === 'completed' ? 'completed' : r.status,
+        RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${r.accountSid}/Recordings/${r.sid}`,
+        RecordingDuration: String(r.duration ?? ''),
+        RecordingChannels: String(r.channels ?? ''),
+        RecordingStartTime: r.startTime ? r.startTime.toUTCString() : '',
+      }));
     },
   };
 }

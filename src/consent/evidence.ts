@@ -1,0 +1,129 @@
+import { detectDtmfInFrames, speechSeconds, type FrameInfo } from '../audio/analysis.js';
+import { classifySpeech } from '../scenario/engine.js';
+
+/**
+ * The evidence check (R1-R3): does this recording hold what a dispute needs, and nothing before
+ * the readback? Pure: it reads the call's event log and the two tracks' frame analysis.
+ */
+
+export type CallEvent = { id: number; at: Date; kind: string; step: string; detail: Record<string, any> };
+
+export type EvidenceCheck = { name: string; ok: boolean; reason: string };
+export type Evidence = { passed: boolean; checks: EvidenceCheck[] };
+
+export type RecordingFacts = {
+  attempt: number;
+  durationSeconds: number;
+  /** RecordingDuration from Twilio's callback, when given. */
+  declaredSeconds: number | undefined;
+  truncated: boolean;
+  payerFrames: FrameInfo[];
+  arsFrames: FrameInfo[];
+  consentBy: 'key' | 'voice';
+  speech: string | undefined;
+};
+
+/** About how long a prompt takes to say: Korean TTS speaks some 7 syllables a second at its fastest. */
+export function estimatedSpeechSeconds(text: string): number {
+  const units = (text.match(/[\uac00-\ud7a30-9]/g) ?? []).length;
+  return units / 7;
+}
+
+const MIN_SHARE_OF_ESTIMATE = 0.6;
+
+export function checkEvidence(events: CallEvent[], rec: RecordingFacts): Evidence {
+  const checks: EvidenceCheck[] = [];
+  const add = (name: string, ok: boolean, reason: string) => checks.push({ name, ok, reason });
+
+  const started = events.find((e) => e.kind === 'recordingStarted' && e.detail.attempt === rec.attempt);
+  const identityOk = events.find((e) => e.kind === 'check' && e.detail.ok === true && e.detail.identity);
+  const readback = started && events.find((e) => e.id > started.id && e.kind === 'prompt' && e.detail.evidence === 'readback');
+  const announcement = started && events.find((e) => e.id > started.id && e.kind === 'prompt' && e.detail.evidence === 'consentAnnouncement');
+  const consentInput = readback && events.filter((e) => e.id > readback.id && e.kind === 'input' && e.step === 'confirm').at(-1);
+  const identityAfterStart = started && events.some((e) => e.id > started.id && e.step === 'identity');
+
+  // 1. The recording starts at the readback, after the identity check (R3).
+  if (!started) add('startsAtReadback', false, `no recording start for attempt ${rec.attempt} in the call's event log`);
+  else if (!identityOk) add('startsAtReadback', false, 'no successful identity check before the recording');
+  else if (identityOk.id > started.id || identityAfterStart) add('startsAtReadback', false, 'the identity check is not wholly before the recording start');
+  else add('startsAtReadback', true, `recording started ${secondsBetween(identityOk.at, started.at)} s after the identity check, right before the readback`);
+
+  // 2. The readback was played whole, before the consent, and the recording can hold it.
+  if (!readback || !consentInput || !announcement) {
+    add('readbackWhole', false, 'the readback, the answer or the announcement is missing from the event log after the recording start');
+  } else {
+    const question = events.find((e) => e.id > readback.id && e.kind === 'prompt' && e.detail.gather);
+    const needed = estimatedSpeechSeconds(readback.detail.text) * MIN_SHARE_OF_ESTIMATE;
+    const arsSpeech = speechSeconds(rec.arsFrames, 0, rec.durationSeconds);
+    const total = needed + estimatedSpeechSeconds(String(question?.detail.text ?? '') + String(announcement.detail.text)) * MIN_SHARE_OF_ESTIMATE;
+    if (!(readback.id < consentInput.id)) add('readbackWhole', false, 'the answer came before the readback');
+    else if (rec.durationSeconds < total) add('readbackWhole', false, `the recording is ${rec.durationSeconds.toFixed(1)} s, too short for the readback, question and announcement (at least ${total.toFixed(1)} s)`);
+    else if (arsSpeech < needed) add('readbackWhole', false, `the ARS track carries ${arsSpeech.toFixed(1)} s of speech, less than the readback needs (${needed.toFixed(1)} s)`);
+    else add('readbackWhole', true, `readback before the answer; ${arsSpeech.toFixed(1)} s of ARS speech in a ${rec.durationSeconds.toFixed(1)} s recording`);
+  }
+
+  // 3. The recording is complete.
+  if (rec.truncated) add('complete', false, 'the WAV holds fewer bytes than its header declares (truncated)');
+  else if (rec.declaredSeconds !== undefined && rec.durationSeconds + 1.5 < rec.declaredSeconds) {
+    add('complete', false, `the audio is ${rec.durationSeconds.toFixed(1)} s but Twilio reported ${rec.declaredSeconds} s`);
+  } else add('complete', true, `${rec.durationSeconds.toFixed(1)} s of audio, as reported`);
+
+  // 4. The consent itself (R2).
+  if (rec.consentBy === 'key') {
+    const offset = started && announcement ? secondsBetween(started.at, announcement.at) : Number.NaN;
+    const keys = detectDtmfInFrames(rec.payerFrames).filter((k) => k.key === '1');
+    const keyAt = keys.at(-1)?.atSeconds;
+    // Where the answer was given: the key tone on the payer's track, else the gap before the ARS's last block of speech.
+    const blocks = speechBlocks(rec.arsFrames);
+    const from = keyAt ?? (blocks.length >= 2 ? blocks.at(-1)!.from : rec.durationSeconds);
+    const arsAfter = speechSeconds(rec.arsFrames, from, rec.durationSeconds);
+    const needed = announcement ? Math.min(1, estimatedSpeechSeconds(announcement.detail.text) * 0.3) : 1;
+    if (!announcement) add('consentAnnounced', false, 'no announcement of the pressed key in the event log');
+    else if (!(offset <= rec.durationSeconds + 1)) add('consentAnnounced', false, `the announcement was played ${offset.toFixed(1)} s after the recording start, after its end`);
+    else if (arsAfter < needed) add('consentAnnounced', false, `the ARS track has ${arsAfter.toFixed(1)} s of speech after the key press: the announcement is not on the recording`);
+    else add('consentAnnounced', true, `"${announcement.detail.text}" is on the ARS track (${arsAfter.toFixed(1)} s of speech after ${keyAt === undefined ? 'the answer' : `the key tone at ${keyAt.toFixed(1)} s`})`);
+  } else {
+    const answer = rec.speech ? classifySpeech(rec.speech) : 'unclear';
+    const window = answerWindow(rec.arsFrames, rec.durationSeconds);
+    const payerSpeech = speechSeconds(rec.payerFrames, window.from, window.to);
+    if (answer !== 'yes') add('payerSaidYes', false, `the recognised answer "${rec.speech ?? ''}" is not a yes`);
+    else if (payerSpeech < 0.25) add('payerSaidYes', false, `the payer's track has ${payerSpeech.toFixed(2)} s of speech in the answer window (${window.from.toFixed(1)}-${window.to.toFixed(1)} s): the spoken yes is not on the recording`);
+    else add('payerSaidYes', true, `"${rec.speech}" recognised; ${payerSpeech.toFixed(1)} s of the payer's voice between ${window.from.toFixed(1)} s and ${window.to.toFixed(1)} s`);
+  }
+
+  return { passed: checks.every((c) => c.ok), checks };
+}
+
+function secondsBetween(a: Date, b: Date): number {
+  return Math.round((b.getTime() - a.getTime()) / 100) / 10;
+}
+
+/**
+ * The answer lies between the end of the ARS's long first block of speech (readback and question)
+ * and the start of its last block (the announcement); the whole recording when those cannot be told.
+ */
+export function answerWindow(arsFrames: FrameInfo[], durationSeconds: number): { from: number; to: number } {
+  const blocks = speechBlocks(arsFrames);
+  if (blocks.length < 2) return { from: 0, to: durationSeconds };
+  return { from: blocks[0]!.to, to: blocks.at(-1)!.from + 0.3 };
+}
+
+/** Stretches of speech on a track, split by pauses of 0.8 s or more. */
+export function speechBlocks(arsFrames: FrameInfo[]): { from: number; to: number }[] {
+  const blocks: { from: number; to: number }[] = [];
+  let start = -1;
+  let gap = 0;
+  const frameSeconds = 0.02;
+  arsFrames.forEach((f, i) => {
+    if (f.kind === 'speech') {
+      if (start < 0) start = i;
+      gap = 0;
+    } else if (start >= 0 && ++gap >= 40) {
+      blocks.push({ from: start * frameSeconds, to: (i - gap + 1) * frameSeconds });
+      start = -1;
+      gap = 0;
+    }
+  });
+  if (start >= 0) blocks.push({ from: start * frameSeconds, to: (arsFrames.length - gap) * frameSeconds });
+  return blocks;
+}

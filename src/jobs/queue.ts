@@ -1,0 +1,75 @@
+import { PgBoss } from 'pg-boss';
+import type { Logger } from '../log.js';
+
+/**
+ * Durable work on PostgreSQL (pg-boss): a job survives the process being killed at any point; it
+ * runs again after its expiry, and every handler is idempotent, so nothing is lost or doubled.
+ */
+
+export const QUEUES = {
+  processRecording: 'recording-process',
+  reconcileRecording: 'recording-reconcile',
+  deleteAtTwilio: 'recording-delete',
+  notifyPayer: 'consent-notify',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export type JobQueue = {
+  send(queue: QueueName, data: object, options?: { singletonKey?: string; startAfterSeconds?: number }): Promise<void>;
+  work(queue: QueueName, concurrency: number, handler: (data: any, job: { retryCount: number; retryLimit: number; id: string }) => Promise<void>): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export type QueueOptions = { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number };
+
+export async function startJobQueue(connectionString: string, log: Logger, opts: QueueOptions): Promise<JobQueue> {
+  const boss = new PgBoss({ connectionString, schema: 'pgboss', max: 4, useListenNotify: true, superviseIntervalSeconds: opts.superviseSeconds });
+  boss.on('error', (err: Error) => log.error({ err: err.message }, 'job queue error'));
+  await boss.start();
+  for (const name of Object.values(QUEUES)) {
+    if (!(await boss.getQueue(name))) {
+      await boss
+        .createQueue(name, {
+          retryLimit: opts.retryLimit,
+          retryDelay: opts.retryDelaySeconds,
+          retryBackoff: true,
+          retryDelayMax: 600,
+          expireInSeconds: opts.jobTimeoutSeconds,
+          retentionSeconds: 30 * 86400,
+          notify: true,
+        })
+        .catch((err: Error) => {
+          if (!/already exists|duplicate/i.test(err.message)) throw err;
+        });
+    }
+  }
+  return {
+    async send(queue, data, options = {}) {
+      await boss.send(queue, data, {
+        ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
+        ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+      });
+    },
+    async work(queue, concurrency, handler) {
+      await boss.work(
+        queue,
+        {
+          batchSize: 1,
+          localConcurrency: concurrency,
+          pollingIntervalSeconds: opts.pollingSeconds,
+          // NOTIFY wakes a worker for a new job, not for a retry falling due: keep polling at the same pace.
+          notifyPollingIntervalSeconds: opts.pollingSeconds,
+          includeMetadata: true,
+        },
+        async (jobs: any[]) => {
+          const job = jobs[0];
+          await handler(job.data, { retryCount: job.retryCount ?? 0, retryLimit: job.retryLimit ?? opts.retryLimit, id: job.id });
+        },
+      );
+    },
+    async stop() {
+      await boss.stop({ graceful: true, timeout: 5000 });
+    },
+  };
+}
