@@ -36,6 +36,8 @@ const envSchema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   /** Parallel jobs of the recording pipeline in one process. */
   PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** Run the job workers (recording pipeline, SMS, deletions) in this process; false for a web-only process. */
+  PIPELINE_WORKERS: booleanFlag.default(true),
   /** auto: ffmpeg when its binary runs here, else LAME in a worker thread. */
   AUDIO_ENCODER: z.enum(['auto', 'ffmpeg', 'lame']).default('auto'),
   /** After a consent, how long to wait for the recording callback before asking Twilio. */
@@ -80,6 +82,7 @@ export type Config = {
   pipelineConcurrency: number;
   dbPoolSize: number;
   audioEncoder: 'auto' | 'ffmpeg' | 'lame';
+  pipelineWorkers: boolean;
   reconcileAfterSeconds: number;
   jobs: { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number };
   media: { maxBytes: number; timeoutMs: number; retryDelaysMs: number[] };
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pipelineConcurrency: e.PIPELINE_CONCURRENCY,
     dbPoolSize: e.DB_POOL_SIZE,
     audioEncoder: e.AUDIO_ENCODER,
+    pipelineWorkers: e.PIPELINE_WORKERS,
     reconcileAfterSeconds: e.RECORDING_RECONCILE_SECONDS,
     jobs: {
       jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,

@@ -29,7 +29,7 @@ export type RunningService = {
 };
 
 /** Starts everything: scenarios, database and migrations, HTTP server. */
-export async function startService(config: Config, options: { logger?: Logger; workers?: boolean } = {}): Promise<RunningService> {
+export async function startService(config: Config, options: { logger?: Logger } = {}): Promise<RunningService> {
   const log = options.logger ?? createLogger(config.logLevel);
   const scenarios = loadScenarios(config.scenariosDir);
   mkdirSync(config.recordingsDir, { recursive: true });
@@ -59,7 +59,7 @@ export async function startService(config: Config, options: { logger?: Logger; w
     media: config.media,
     reconcileAfterSeconds: config.reconcileAfterSeconds,
   });
-  if (options.workers !== false) await pipeline.startWorkers(config.pipelineConcurrency);
+  if (config.pipelineWorkers) await pipeline.startWorkers(config.pipelineConcurrency);
   const calls = createCallService({
     onConsent: (callSid, attempt) => {
       pipeline.scheduleReconcile(callSid, attempt).catch((err: Error) => log.error({ callSid, err: err.message }, 'could not schedule the recording check'));

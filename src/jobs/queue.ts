@@ -24,24 +24,26 @@ export type JobQueue = {
 export type QueueOptions = { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number };
 
 export async function startJobQueue(connectionString: string, log: Logger, opts: QueueOptions): Promise<JobQueue> {
-  const boss = new PgBoss({ connectionString, schema: 'pgboss', max: 4, useListenNotify: true, superviseIntervalSeconds: opts.superviseSeconds });
+  const boss = new PgBoss({ connectionString, schema: 'pgboss', max: 4, useListenNotify: true, superviseIntervalSeconds: opts.superviseSeconds, monitorIntervalSeconds: opts.superviseSeconds });
   boss.on('error', (err: Error) => log.error({ err: err.message }, 'job queue error'));
   await boss.start();
+  const options = {
+    retryLimit: opts.retryLimit,
+    retryDelay: opts.retryDelaySeconds,
+    retryBackoff: true,
+    retryDelayMax: 600,
+    expireInSeconds: opts.jobTimeoutSeconds,
+    retentionSeconds: 30 * 86400,
+    notify: true,
+  };
   for (const name of Object.values(QUEUES)) {
-    if (!(await boss.getQueue(name))) {
-      await boss
-        .createQueue(name, {
-          retryLimit: opts.retryLimit,
-          retryDelay: opts.retryDelaySeconds,
-          retryBackoff: true,
-          retryDelayMax: 600,
-          expireInSeconds: opts.jobTimeoutSeconds,
-          retentionSeconds: 30 * 86400,
-          notify: true,
-        })
-        .catch((err: Error) => {
-          if (!/already exists|duplicate/i.test(err.message)) throw err;
-        });
+    // The settings of this start apply to the queues even when an earlier start created them.
+    if (await boss.getQueue(name)) await boss.updateQueue(name, options);
+    else {
+      await boss.createQueue(name, options).catch(async (err: Error) => {
+        if (!/already exists|duplicate/i.test(err.message)) throw err;
+        await boss.updateQueue(name, options);
+      });
     }
   }
   return {
