@@ -33,12 +33,12 @@ const PACED_CALLS = Number(args['paced-calls']);
 const THINK_MS = Number(args.think);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
-const PUBLIC = 'https://bench.example.test';
-const SID = `AC${'b'.repeat(32)}`;
+export const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+export const PUBLIC = 'https://bench.example.test';
+export const SID = `AC${'b'.repeat(32)}`;
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -48,7 +48,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
+export async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode})`);
     try {
@@ -61,21 +61,21 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-function startProcess(script: string, env: Record<string, string>): ChildProcess {
+export function startProcess(script: string, env: Record<string, string>): ChildProcess {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return child;
 }
 
-type Stats = { p50: number; p99: number; max: number; perSecond: number; requests: number };
+export type Stats = { p50: number; p99: number; max: number; perSecond: number; requests: number };
 
-function summarise(latencies: number[], seconds: number): Stats {
+export function summarise(latencies: number[], seconds: number): Stats {
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1]!, perSecond: latencies.length / seconds, requests: latencies.length };
 }
 
-async function signedPost(base: string, pathAndQuery: string, params: Record<string, string>, latencies: number[]): Promise<string> {
+export async function signedPost(base: string, pathAndQuery: string, params: Record<string, string>, latencies: number[]): Promise<string> {
   const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, PUBLIC + pathAndQuery, params);
   const t0 = performance.now();
   const res = await fetch(base + pathAndQuery, {
@@ -89,15 +89,14 @@ async function signedPost(base: string, pathAndQuery: string, params: Record<str
   return text;
 }
 
-function nextAction(twiml: string): string {
+export function nextAction(twiml: string): string {
   const m = /<Gather[^>]*action="([^"]+)"/.exec(twiml);
   if (!m) throw new Error(`no Gather in ${twiml.slice(0, 200)}`);
   return m[1]!.replace(/&amp;/g, '&').slice(PUBLIC.length);
 }
 
 /** One whole consent call; returns the size of the readback response (for the bare route). */
-async function wholeCall(base: string, n: number, latencies: number[], think = 0): Promise<number> {
-  const callSid = `CA${randomBytes(16).toString('hex')}`;
+export async function wholeCall(base: string, n: number, latencies: number[], think = 0, callSid = `CA${randomBytes(16).toString('hex')}`): Promise<number> {
   const p = { CallSid: callSid, AccountSid: SID, From: `+8210${String(10_000_000 + (n % 1000)).slice(0, 8)}`, To: '+8215880000' };
   if (think) await sleep(think * 2 * Math.random()); // calls arrive spread out, not all at one instant
   let twiml = await signedPost(base, '/twilio/voice', p, latencies);
@@ -112,7 +111,7 @@ async function wholeCall(base: string, n: number, latencies: number[], think = 0
   return readbackSize;
 }
 
-async function runPool(total: number, concurrency: number, job: (i: number) => Promise<unknown>): Promise<number> {
+export async function runPool(total: number, concurrency: number, job: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -123,7 +122,7 @@ async function runPool(total: number, concurrency: number, job: (i: number) => P
   return (performance.now() - t0) / 1000;
 }
 
-async function seedPayers(base: string): Promise<void> {
+export async function seedPayers(base: string): Promise<void> {
   for (let i = 0; i < 1000; i++) {
     const phone = `+8210${String(10_000_000 + i).slice(0, 8)}`;
     const res = await fetch(`${base}/api/payers`, {
@@ -193,11 +192,11 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
   }
 }
 
-function fmt(s: Stats): string {
+export function fmt(s: Stats): string {
   return `p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  max ${s.max.toFixed(1)} ms  ${s.perSecond.toFixed(0)} req/s  (${s.requests} requests)`;
 }
 
-async function machinePostgres(): Promise<string | undefined> {
+export async function machinePostgres(): Promise<string | undefined> {
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
   try {
@@ -240,7 +239,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

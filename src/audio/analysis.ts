@@ -30,20 +30,25 @@ function energy(samples: Int16Array, start: number, length: number): number {
   return e;
 }
 
-export type FrameKind = 'silence' | 'speech' | 'tone';
-export type FrameInfo = { kind: FrameKind; key?: string };
+/**
+ * One character a 20 ms frame: '.' silence, 's' speech-like sound, or the DTMF key whose tone it
+ * holds ('0'-'9', '*', '#', 'A'-'D'). A string crosses threads and is stored cheaply.
+ */
+export type Frames = string;
+export const SILENCE = '.';
+export const SPEECH = 's';
 
 /** Level below which a frame is silence: about -45 dBFS RMS. */
 const SILENCE_RMS = 0.0056;
 
-export function classifyFrames(samples: Int16Array, rate: number): FrameInfo[] {
+export function classifyFrames(samples: Int16Array, rate: number): Frames {
   const len = Math.round((rate * FRAME_MS) / 1000);
-  const frames: FrameInfo[] = [];
+  const frames: string[] = [];
   for (let start = 0; start + len <= samples.length; start += len) {
     const e = energy(samples, start, len);
     const rms = Math.sqrt(e / len);
     if (rms < SILENCE_RMS) {
-      frames.push({ kind: 'silence' });
+      frames.push(SILENCE);
       continue;
     }
     const lows = LOW.map((f) => goertzelPower(samples, start, len, f, rate));
@@ -55,12 +60,12 @@ export function classifyFrames(samples: Int16Array, rate: number): FrameInfo[] {
     const secondLow = Math.max(...lows.filter((_, i) => i !== li));
     const secondHigh = Math.max(...highs.filter((_, i) => i !== hi));
     if (toneShare > 0.7 && lows[li]! > 8 * secondLow && highs[hi]! > 8 * secondHigh) {
-      frames.push({ kind: 'tone', key: KEYS[li]![hi]! });
+      frames.push(KEYS[li]![hi]!);
     } else {
-      frames.push({ kind: 'speech' });
+      frames.push(SPEECH);
     }
   }
-  return frames;
+  return frames.join('');
 }
 
 /** The keys pressed on a track: a run of at least 40 ms of one key's tone counts once. */
@@ -68,12 +73,12 @@ export function detectDtmf(samples: Int16Array, rate: number): { key: string; at
   return detectDtmfInFrames(classifyFrames(samples, rate));
 }
 
-export function detectDtmfInFrames(frames: FrameInfo[]): { key: string; atSeconds: number }[] {
+export function detectDtmfInFrames(frames: Frames): { key: string; atSeconds: number }[] {
   const keys: { key: string; atSeconds: number }[] = [];
   let run = 0;
   let current: string | undefined;
-  frames.forEach((f, i) => {
-    const key = f.kind === 'tone' ? f.key : undefined;
+  [...frames].forEach((f, i) => {
+    const key = f !== SILENCE && f !== SPEECH ? f : undefined;
     if (key && key === current) {
       run++;
       if (run === 2) keys.push({ key, atSeconds: ((i - 1) * FRAME_MS) / 1000 });
@@ -86,10 +91,10 @@ export function detectDtmfInFrames(frames: FrameInfo[]): { key: string; atSecond
 }
 
 /** Seconds of speech-like sound (not silence, not key tones) between two times. */
-export function speechSeconds(frames: FrameInfo[], fromSeconds: number, toSeconds: number): number {
+export function speechSeconds(frames: Frames, fromSeconds: number, toSeconds: number): number {
   const first = Math.max(0, Math.floor((fromSeconds * 1000) / FRAME_MS));
   const last = Math.min(frames.length, Math.ceil((toSeconds * 1000) / FRAME_MS));
   let n = 0;
-  for (let i = first; i < last; i++) if (frames[i]!.kind === 'speech') n++;
+  for (let i = first; i < last; i++) if (frames[i] === SPEECH) n++;
   return (n * FRAME_MS) / 1000;
 }

@@ -10,6 +10,8 @@ export function ffmpegEncodeMp3(wavPath: string, mp3Path: string, kbps: number):
   return new Promise((resolve, reject) => {
     ffmpeg(wavPath)
       .setFfmpegPath(FFMPEG_PATH)
+      // Below the web server's priority: encoding may wait, a caller may not.
+      .renice(10)
       .audioChannels(1)
       .audioFrequency(8000)
       .audioCodec('libmp3lame')

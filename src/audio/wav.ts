@@ -8,7 +8,9 @@ export type Pcm = {
   truncated: boolean;
 };
 
-export class WavError extends Error {}
+export class WavError extends Error {
+  override name = "WavError";
+}
 
 export function parseWav(buf: Buffer): Pcm {
   if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
@@ -69,6 +71,11 @@ export function encodeWav(sampleRate: number, channels: Int16Array[]): Buffer {
   buf.writeUInt16LE(16, 34);
   buf.write('data', 36, 'ascii');
   buf.writeUInt32LE(dataBytes, 40);
+  if (count === 1 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) {
+    // Little-endian host: the samples are the data chunk as they are.
+    Buffer.from(channels[0]!.buffer, channels[0]!.byteOffset, dataBytes).copy(buf, 44);
+    return buf;
+  }
   let o = 44;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < count; c++) {

@@ -1,4 +1,4 @@
-import { detectDtmfInFrames, speechSeconds, type FrameInfo } from '../audio/analysis.js';
+import { detectDtmfInFrames, speechSeconds, SPEECH, type Frames } from '../audio/analysis.js';
 import { classifySpeech } from '../scenario/engine.js';
 
 /**
@@ -17,8 +17,8 @@ export type RecordingFacts = {
   /** RecordingDuration from Twilio's callback, when given. */
   declaredSeconds: number | undefined;
   truncated: boolean;
-  payerFrames: FrameInfo[];
-  arsFrames: FrameInfo[];
+  payerFrames: Frames;
+  arsFrames: Frames;
   consentBy: 'key' | 'voice';
   speech: string | undefined;
 };
@@ -102,20 +102,20 @@ function secondsBetween(a: Date, b: Date): number {
  * The answer lies between the end of the ARS's long first block of speech (readback and question)
  * and the start of its last block (the announcement); the whole recording when those cannot be told.
  */
-export function answerWindow(arsFrames: FrameInfo[], durationSeconds: number): { from: number; to: number } {
+export function answerWindow(arsFrames: Frames, durationSeconds: number): { from: number; to: number } {
   const blocks = speechBlocks(arsFrames);
   if (blocks.length < 2) return { from: 0, to: durationSeconds };
   return { from: blocks[0]!.to, to: blocks.at(-1)!.from + 0.3 };
 }
 
 /** Stretches of speech on a track, split by pauses of 0.8 s or more. */
-export function speechBlocks(arsFrames: FrameInfo[]): { from: number; to: number }[] {
+export function speechBlocks(arsFrames: Frames): { from: number; to: number }[] {
   const blocks: { from: number; to: number }[] = [];
   let start = -1;
   let gap = 0;
   const frameSeconds = 0.02;
-  arsFrames.forEach((f, i) => {
-    if (f.kind === 'speech') {
+  [...arsFrames].forEach((f, i) => {
+    if (f === SPEECH) {
       if (start < 0) start = i;
       gap = 0;
     } else if (start >= 0 && ++gap >= 40) {

@@ -7,6 +7,16 @@ export function sha256(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
+/** Hashes in slices, yielding between them, so a large file does not hold up the event loop. */
+export async function sha256Async(buf: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  for (let o = 0; o < buf.length; o += 256 * 1024) {
+    hash.update(buf.subarray(o, o + 256 * 1024));
+    await new Promise((r) => setImmediate(r));
+  }
+  return hash.digest('hex');
+}
+
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);

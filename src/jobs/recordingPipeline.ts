@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
-import { classifyFrames } from '../audio/analysis.js';
 import { AudioBudgetError, encodeWithinBudget, type Encoder } from '../audio/budget.js';
-import { mixToMono, parseWav, resampleTo8k, WavError } from '../audio/wav.js';
+import { prepareRecordingOffThread } from '../audio/offThread.js';
+import { WavError } from '../audio/wav.js';
 import { getCall } from '../calls/store.js';
 import { consentById, consentByRecording, insertConsent, type ConsentRow } from '../consent/consents.js';
 import { checkEvidence, type CallEvent } from '../consent/evidence.js';
@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import { downloadRecordingWav, MediaError, recordingMediaPath, type MediaOptions } from '../telephony/media.js';
 import type { TwilioRest, TwilioSettings } from '../telephony/rest.js';
-import { evidencePath, sha256, sha256File, writeFileAtomic } from './files.js';
+import { evidencePath, sha256, sha256Async, sha256File, writeFileAtomic } from './files.js';
 import { QUEUES, type JobQueue } from './queue.js';
 
 /**
@@ -147,7 +147,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     const file = evidencePath(deps.recordingsDir, new Date(), rec.call_sid, `${rec.recording_sid}.wav`);
     await writeFileAtomic(file, wav);
     await pool.query('UPDATE recordings SET master_path = $2, master_sha256 = $3, master_bytes = $4, updated_at = now() WHERE recording_sid = $1', [
-      rec.recording_sid, file, sha256(wav), wav.length,
+      rec.recording_sid, file, await sha256Async(wav), wav.length,
     ]);
     return wav;
   }
@@ -176,34 +176,29 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     }
     const scenario = deps.scenarios.byId(call.scenario_id) ?? deps.scenarios.forCalledNumber(undefined);
     const wav = await loadMaster(rec);
-    let pcm;
+    let prepared;
     try {
-      pcm = parseWav(wav);
+      prepared = await prepareRecordingOffThread(wav, deps.payerChannel);
     } catch (err) {
       if (err instanceof WavError) throw new PermanentFailure(`the recording is not usable audio: ${err.message}`);
       throw err;
     }
-    const payerIndex = pcm.channels.length === 2 ? deps.payerChannel - 1 : 0;
-    const payerTrack = resampleTo8k(pcm.channels[payerIndex]!, pcm.sampleRate);
-    const arsTrack = resampleTo8k(pcm.channels[pcm.channels.length === 2 ? 1 - payerIndex : 0]!, pcm.sampleRate);
     const events = (
       await pool.query<CallEvent>('SELECT id::int AS id, at, kind, step, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [rec.call_sid])
     ).rows;
-    const durationSeconds = payerTrack.length / 8000;
     const evidence = checkEvidence(events, {
       attempt: rec.attempt ?? state.readbacks,
-      durationSeconds,
+      durationSeconds: prepared.durationSeconds,
       declaredSeconds: rec.duration_seconds ?? undefined,
-      truncated: pcm.truncated,
-      payerFrames: classifyFrames(payerTrack, 8000),
-      arsFrames: classifyFrames(arsTrack, 8000),
+      truncated: prepared.truncated,
+      payerFrames: prepared.payerFrames,
+      arsFrames: prepared.arsFrames,
       consentBy: outcome.by,
       speech: outcome.speech,
     });
-    const mono = mixToMono(pcm.channels.length === 2 ? [payerTrack, arsTrack] : [payerTrack]);
     let encoded;
     try {
-      encoded = await encodeWithinBudget(mono, deps.encoder());
+      encoded = await encodeWithinBudget(prepared.mono, deps.encoder());
     } catch (err) {
       if (err instanceof AudioBudgetError) throw new PermanentFailure(err.message);
       throw err;
