@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './log.js';
 import { loadScenarios } from './scenario/loader.js';
 import { createTwilioRest } from './telephony/rest.js';
 import { ffmpegAvailable } from './audio/ffmpegEncoder.js';
+import { stopAudioWorker } from './audio/offThread.js';
 import type { Encoder } from './audio/budget.js';
 import { startJobQueue, type JobQueue } from './jobs/queue.js';
 import { createRecordingPipeline, type RecordingPipeline } from './jobs/recordingPipeline.js';
@@ -98,6 +99,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await queue.stop();
+      await stopAudioWorker();
       await db.close();
     },
   };
