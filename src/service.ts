@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createCallService } from './calls/service.js';
@@ -77,7 +78,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   const app = createHttpApp({
     log,
     twilio: twilioRoutes({ authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback }),
-    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken }),
+    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports') }),
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, '0.0.0.0', () => resolve(s));

@@ -1,10 +1,30 @@
+import path from 'node:path';
 import express from 'express';
+import { z } from 'zod';
+import { exportBatch, ExportError } from '../export/exporter.js';
 import type pg from 'pg';
 import { findPayer, payerInputSchema, payerProblem, upsertPayer } from '../consent/payers.js';
 import { consentById, consentJson, FilterError, listConsents } from '../consent/consents.js';
 import { requireBearer } from './auth.js';
 
-export type ApiDeps = { pool: pg.Pool; adminToken: string };
+export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string };
+
+/** Who did what, from where: every replay, download and export (append-only table). */
+async function logAccess(pool: pg.Pool, req: express.Request, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
+  await pool.query('INSERT INTO access_log (actor, action, target, remote, detail) VALUES ($1, $2, $3, $4, $5)', ['admin-token', action, target, req.ip ?? null, detail]);
+}
+
+const exportSchema = z
+  .object({
+    format: z.enum(['ei13', 'fb0110']),
+    organizationCode: z.string().regex(/^[A-Za-z0-9]{1,20}$/, 'letters and digits, at most 20'),
+    date: z.string().regex(/^\d{8}$/, 'must be YYYYMMDD'),
+    vanCode: z.string().regex(/^[A-Za-z0-9]{1,3}$/).optional(),
+    vanId: z.string().regex(/^[A-Za-z0-9]{1,30}$/).optional(),
+    bankCode: z.string().regex(/^\d{3}$/).optional(),
+    subOrganizationCode: z.string().regex(/^[A-Za-z0-9]{1,10}$/).optional(),
+  })
+  .strict();
 
 export function apiRoutes(deps: ApiDeps): express.Router {
   const router = express.Router();
@@ -83,11 +103,41 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
     }
+    await logAccess(deps.pool, req, req.headers.range ? 'replay' : 'download', `consent:${row.id}`, req.headers.range ? { range: req.headers.range } : {});
     res.setHeader('Content-Type', 'audio/mpeg');
     res.setHeader('Cache-Control', 'private, no-store');
     res.sendFile(row.file_path, { acceptRanges: true, headers: { 'Content-Type': 'audio/mpeg' } }, (err) => {
       if (err && !res.headersSent) res.status(410).json({ error: 'gone', reason: 'the audio file is missing from storage' });
     });
+  });
+
+  router.post('/exports', async (req, res) => {
+    const parsed = exportSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join('.') || '(body)';
+      res.status(400).json({ error: 'validation', field, reason: issue.message, message: `${field} ${issue.message}` });
+      return;
+    }
+    const p = parsed.data;
+    const out = path.join(deps.exportsDir, `${p.format}-${p.organizationCode}-${p.date}-${Date.now()}.dat`);
+    try {
+      const result = await exportBatch(deps.pool, { ...p, out });
+      await logAccess(deps.pool, req, 'export', `${p.format}:${p.organizationCode}:${p.date}`, {
+        batchId: result.batchId ?? null, count: result.count, sha256: result.sha256, excluded: result.excluded.map((x) => x.id),
+      });
+      res.setHeader('X-Export-Batch', String(result.batchId ?? ''));
+      res.setHeader('X-Export-Count', String(result.count));
+      res.setHeader('X-Export-Sha256', result.sha256);
+      res.setHeader('X-Export-Excluded', JSON.stringify(result.excluded));
+      res.download(out, path.basename(out));
+    } catch (err) {
+      if (err instanceof ExportError) {
+        res.status(409).json({ error: 'export_refused', reason: err.message });
+        return;
+      }
+      throw err;
+    }
   });
 
   return router;

@@ -40,6 +40,7 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
     TWILIO_SMS_FROM: '+15005550006',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-rec-')),
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-data-')),
     SCENARIOS_DIR: path.resolve('scenarios'),
     LOG_LEVEL: 'debug',
     ...env,
