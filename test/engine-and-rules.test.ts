@@ -25,22 +25,22 @@ const key = (digits: string): Input => ({ kind: 'gather', digits });
 
 describe('the engine (pure)', () => {
   it('runs the guideline script to a key consent', () => {
-    const { state, said } = play([{ kind: 'start', payersByPhone: [payer] }, key('2'), key('19940424'), key('1'), key('08175023332200333'), key('1')]);
+    const { state, said } = play([{ kind: 'start', payersByPhone: [payer] }, key('2'), key('19940424'), key('08175023332200333'), key('1')]);
     expect(state.outcome).toEqual({ kind: 'consented', by: 'key', key: '1' });
-    expect(said[4]!.join(' ')).toContain('1994년 4월 24일생 홍길동 고객님께서는 한빛에너지의 요금납부정보를 하나은행 칠 오 공');
-    expect(said[5]![0]).toBe('1번을 선택하셨습니다. 입력하신 계좌로 등록이 완료되었습니다.');
+    expect(said[3]!.join(' ')).toContain('1994년 4월 24일생 홍길동 고객님께서는 한빛에너지의 요금납부정보를 하나은행 칠 오 공');
+    expect(said[4]![0]).toBe('1번을 선택하셨습니다. 입력하신 계좌로 등록이 완료되었습니다.');
   });
 
   it('reads a company payer back with its business number', () => {
     const company = { ...payer, businessNumber: '2208162517' };
-    const { said } = play([{ kind: 'start', payersByPhone: [company] }, key('2'), key('19940424'), key('1'), key('0041234567890')]);
-    expect(said[4]!.join(' ')).toContain('사업자등록번호 이 이 공 팔 일 육 이 오 일 칠 홍길동');
+    const { said } = play([{ kind: 'start', payersByPhone: [company] }, key('2'), key('19940424'), key('0041234567890')]);
+    expect(said[3]!.join(' ')).toContain('사업자등록번호 이 이 공 팔 일 육 이 오 일 칠 홍길동');
   });
 
   it('reads a legacy bank code back as today\'s institution and keeps the code entered', () => {
-    const { state, said } = play([{ kind: 'start', payersByPhone: [payer] }, key('2'), key('19940424'), key('1'), key('00575023332200333')]);
+    const { state, said } = play([{ kind: 'start', payersByPhone: [payer] }, key('2'), key('19940424'), key('00575023332200333')]);
     expect(state.account).toEqual({ bankCode: '005', bankName: '하나은행', accountNumber: '75023332200333' });
-    expect(said[4]!.join(' ')).toContain('하나은행');
+    expect(said[3]!.join(' ')).toContain('하나은행');
   });
 
   it('several payers on one phone: asks for the payer number', () => {

@@ -28,8 +28,6 @@ async function toAccountEntry(call: TestCall) {
   await call.press('2');
   expect(call.text()).toContain('생년월일 8자리');
   await call.press('19940424');
-  expect(call.text()).toContain('예금주 본인이시면 1번');
-  await call.press('1');
   expect(call.text()).toContain('출금은행 코드와 출금계좌');
 }
 
@@ -149,7 +147,7 @@ describe('inbound ARS consent call', () => {
     expect(call.text()).toContain('생년월일 8자리');
     expect(call.has('Start')).toBe(false);
     await call.press('19940424');
-    expect(call.text()).toContain('예금주 본인이시면');
+    expect(call.text()).toContain('출금은행 코드와 출금계좌');
   });
 
   it('timeouts re-prompt with 입력이 없습니다, up to the limit', async () => {
@@ -164,17 +162,20 @@ describe('inbound ARS consent call', () => {
     expect((await callRecord(call.callSid)).outcome).toBe('failed');
   });
 
-  it('a caller who is not the account holder is not registered (R4)', async () => {
+  it('a caller who is not the account holder (3 at the confirmation) is not registered, and the recording is stopped (R4)', async () => {
     const call = new TestCall(app);
-    await call.start();
-    await call.press('2');
-    await call.press('19940424');
-    await call.press('2');
+    await toAccountEntry(call);
+    await call.press('08175023332200333');
+    expect(call.gather()!.children.map((c) => c.text).join(' ')).toContain('예금주 본인이 아니시면 3번');
+    const nock = (await import('nock')).default;
+    const stop = nock('https://api.twilio.com').post(/Recordings\/Twilio\.CURRENT\.json/).reply(200, { status: 'stopped' });
+    await call.press('3');
     expect(call.text()).toContain('예금주 본인만');
-    expect(call.has('Start')).toBe(false);
+    expect(call.has('Hangup')).toBe(true);
     const record = await callRecord(call.callSid);
     expect(record.outcome).toBe('notHolder');
-    expect(record.accountNumber).toBeNull();
+    await new Promise((r) => setTimeout(r, 200));
+    stop.done();
   });
 
   it('bill inquiry reads the amount due after the identity check, then the menu again', async () => {
@@ -196,7 +197,6 @@ describe('inbound ARS consent call', () => {
     await call.press('100300');
     expect(call.text()).toContain('생년월일 8자리');
     await call.press('19800102');
-    await call.press('1');
     await call.press('0041234567890');
     expect(call.verbs[1]!.text).toContain('1980년 1월 2일생 김영희');
   });

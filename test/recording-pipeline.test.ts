@@ -36,7 +36,6 @@ async function consentCall(answer: 'key' | 'voice'): Promise<TestCall> {
   await call.start();
   await call.press('2');
   await call.press('19940424');
-  await call.press('1');
   await call.press('08175023332200333');
   if (answer === 'key') await call.press('1');
   else await call.speak('네 맞습니다');
@@ -245,7 +244,6 @@ describe('from recording to consent record', () => {
     await call.start();
     await call.press('2');
     await call.press('19940424');
-    await call.press('1');
     await call.press('08175023332200333');
     nock('https://api.twilio.com').post(/Recordings\/Twilio\.CURRENT\.json/).reply(200, {});
     await call.press('2');

@@ -16,6 +16,7 @@ beforeAll(async () => {
     s.identity = { method: 'sms', smsCodeLength: 6 };
     s.agentNumber = '+8215770000';
     s.confirmation = 'key';
+    s.holderCheck = 'separate';
   });
   // Two instances of the service on one database.
   sms = await startTestApp({ SCENARIOS_DIR: dir }, databaseUrl);

@@ -81,7 +81,6 @@ describe('bad input never gets a 5xx and always a sensible prompt', () => {
     await speechCall.start();
     await speechCall.press('2');
     await speechCall.press('19940424');
-    await speechCall.press('1');
     await speechCall.press('08175023332200333');
     await speechCall.speak('글쎄요 잘 모르겠어요', '0.9');
     expect(speechCall.text()).toContain('알아듣지 못했습니다');

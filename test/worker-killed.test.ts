@@ -88,7 +88,6 @@ describe('a worker killed in the middle of a job', () => {
     await call.start();
     await call.press('2');
     await call.press('19940424');
-    await call.press('1');
     await call.press('08175023332200333');
     await call.press('1');
     const recordingSid = newRecordingSid();

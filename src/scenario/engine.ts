@@ -281,7 +281,7 @@ function afterIdentity(t: Turn): void {
     t.set({ intent: undefined });
     return goTo(t, 'menu', [text]);
   }
-  goTo(t, 'holderCheck');
+  goTo(t, t.scenario.holderCheck === 'separate' ? 'holderCheck' : 'account');
 }
 
 function afterMenuChoice(t: Turn): void {
@@ -375,6 +375,11 @@ function onConfirm(t: Turn, digits: string, speech: string, confidence: number |
       stopRecordingIfActive(t);
       t.record('check', { ok: false, reason: 'declined', by: 'key' });
       return goTo(t, 'account');
+    }
+    if (digits === '3' && t.scenario.holderCheck === 'atConfirm') {
+      t.record('check', { ok: false, reason: 'notHolder' });
+      t.say(t.prompt('notHolder'));
+      return transfer(t, 'notHolder');
     }
     return retry(t, 'errorInvalidChoice', {});
   }

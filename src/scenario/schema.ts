@@ -123,6 +123,12 @@ export const scenarioSchema = z
         path: ['method'],
       }),
     confirmation: z.enum(['key', 'voice', 'both']),
+    /**
+     * R4, how the ARS learns that the caller is not the account holder: 'atConfirm' (key 3 at the
+     * confirmation; the guideline's key sequence stays as it is) or 'separate' (its own question
+     * before the account entry).
+     */
+    holderCheck: z.enum(['atConfirm', 'separate']).default('atConfirm'),
     maxAttempts: z.number().int().min(1).max(9).default(3),
     gatherTimeoutSeconds: z.number().int().min(3).max(30).default(5),
     speech: z
