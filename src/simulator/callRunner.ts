@@ -1,0 +1,268 @@
+import { execFile, execFileSync } from 'node:child_process';
+import twilio from 'twilio';
+import { estimatedSpeechSeconds } from '../consent/evidence.js';
+import { encodeWav, parseWav, resampleTo8k } from '../audio/wav.js';
+import { dtmfSequence, RATE, silence, speechLike } from './signals.js';
+import type { StandIn } from './standIn.js';
+import { parseTwiml, type Verb } from './twimlParser.js';
+
+/**
+ * Plays Twilio's part in one call: posts the service's webhooks signed as Twilio signs them, reads
+ * the TwiML back verb by verb, lets the caller answer each Gather, writes the two-channel 8 kHz
+ * recording of what happened after <Start><Recording>, and posts the status and recording callbacks.
+ */
+
+export type CallerInput = { keys: string } | { say: string } | { hangup: true };
+
+/** Where the caller's next answer comes from: a script (CLI, tests) or a person (the softphone). */
+export type CallerInputs = { next(gather: { input: string; numDigits?: number; finishOnKey: string; timeout: number }): Promise<CallerInput | undefined> };
+
+export type CallEvent =
+  | { kind: 'ars'; text: string }
+  | { kind: 'caller'; keys?: string; say?: string }
+  | { kind: 'recording'; action: 'started' | 'stopped'; sid: string }
+  | { kind: 'note'; text: string }
+  | { kind: 'ended'; how: 'hangup' | 'dial' | 'caller-hangup' | 'error'; detail?: string };
+
+export type RunCallOptions = {
+  /** Where the service listens (requests go here). */
+  serviceUrl: string;
+  /** The URL the service believes Twilio reaches; signatures are computed over it. */
+  publicBaseUrl: string;
+  authToken: string;
+  standIn: StandIn;
+  from: string;
+  to: string;
+  inputs: CallerInputs;
+  onEvent?: (e: CallEvent) => void;
+  maxTurns?: number;
+};
+
+export type CallResult = { callSid: string; events: CallEvent[]; recordings: { sid: string; seconds: number; attempt: string | null }[] };
+
+export class UnsupportedTwimlError extends Error {}
+
+let espeakChecked: boolean | undefined;
+function espeakAvailable(): boolean {
+  if (espeakChecked === undefined) {
+    try {
+      execFileSync('espeak-ng', ['--version'], { stdio: 'ignore' });
+      espeakChecked = true;
+    } catch {
+      espeakChecked = false;
+    }
+  }
+  return espeakChecked;
+}
+
+/** Korean speech from espeak-ng when it is installed, else a speech-like signal as long as the prompt would take. */
+export async function arsSpeech(text: string, seed: number): Promise<Int16Array> {
+  if (espeakAvailable()) {
+    try {
+      const wav = await new Promise<Buffer>((resolve, reject) =>
+        execFile('espeak-ng', ['-v', 'ko', '-s', '170', '--stdout', text], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out) => (err ? reject(err) : resolve(out))),
+      );
+      const pcm = parseWav(wav);
+      return resampleTo8k(pcm.channels[0]!, pcm.sampleRate);
+    } catch {
+      /* fall back to the synthetic signal */
+    }
+  }
+  return speechLike(Math.max(0.5, estimatedSpeechSeconds(text) / 0.8), seed);
+}
+
+class Tape {
+  payer: Int16Array[] = [];
+  ars: Int16Array[] = [];
+  add(track: 'payer' | 'ars', audio: Int16Array) {
+    (track === 'payer' ? this.payer : this.ars).push(audio);
+    (track === 'payer' ? this.ars : this.payer).push(new Int16Array(audio.length));
+  }
+  get seconds() {
+    return this.payer.reduce((n, a) => n + a.length, 0) / RATE;
+  }
+  wav(): Buffer {
+    const join = (parts: Int16Array[]) => {
+      const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    };
+    return encodeWav(RATE, [join(this.payer), join(this.ars)]);
+  }
+}
+
+export async function runCall(opts: RunCallOptions): Promise<CallResult> {
+  const { standIn } = opts;
+  const callSid = standIn.newSid('CA');
+  const events: CallEvent[] = [];
+  const emit = (e: CallEvent) => {
+    events.push(e);
+    opts.onEvent?.(e);
+  };
+  const recordings: CallResult['recordings'] = [];
+  const pendingCallbacks: { url: string; params: Record<string, string> }[] = [];
+  let current: { sid: string; tape: Tape; callbackUrl: string | undefined; attempt: string | null } | undefined;
+  let seed = 1;
+  const base = { AccountSid: standIn.accountSid, CallSid: callSid, From: opts.from, To: opts.to, Direction: 'inbound', ApiVersion: '2010-04-01' };
+
+  const finishRecording = () => {
+    if (!current) return;
+    const rec = current;
+    current = undefined;
+    const seconds = rec.tape.seconds;
+    standIn.recordings.set(rec.sid, { sid: rec.sid, callSid, wav: rec.tape.wav(), seconds, deleted: false, status: 'completed' });
+    recordings.push({ sid: rec.sid, seconds, attempt: rec.attempt });
+    emit({ kind: 'recording', action: 'stopped', sid: rec.sid });
+    if (rec.callbackUrl) {
+      pendingCallbacks.push({
+        url: rec.callbackUrl,
+        params: {
+          AccountSid: standIn.accountSid, CallSid: callSid, RecordingSid: rec.sid, RecordingStatus: 'completed',
+          RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${standIn.accountSid}/Recordings/${rec.sid}`,
+          RecordingDuration: String(Math.round(seconds)), RecordingChannels: '2', RecordingStartTime: new Date().toUTCString(),
+          RecordingSource: 'StartCallRecording', RecordingTrack: 'both',
+        },
+      });
+    }
+  };
+  standIn.liveCalls.set(callSid, { stopRecording: finishRecording });
+
+  const post = async (url: string, params: Record<string, string>): Promise<Response> => {
+    if (!url.startsWith(opts.publicBaseUrl)) throw new UnsupportedTwimlError(`the service asked for ${url}, outside ${opts.publicBaseUrl}`);
+    const signature = twilio.getExpectedTwilioSignature(opts.authToken, url, params);
+    return fetch(opts.serviceUrl + url.slice(opts.publicBaseUrl.length), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature },
+      body: new URLSearchParams(params).toString(),
+    });
+  };
+  const flushCallbacks = async () => {
+    while (pendingCallbacks.length) {
+      const cb = pendingCallbacks.shift()!;
+      await post(cb.url, cb.params);
+    }
+  };
+  const fetchTwiml = async (url: string, params: Record<string, string>): Promise<Verb[]> => {
+    const res = await post(url, params);
+    const text = await res.text();
+    await flushCallbacks();
+    if (res.status !== 200) throw new UnsupportedTwimlError(`the service answered ${res.status} to ${url}`);
+    return parseTwiml(text);
+  };
+  const say = async (text: string) => {
+    emit({ kind: 'ars', text });
+    if (current) current.tape.add('ars', await arsSpeech(text, seed++));
+  };
+
+  let pendingKeys = '';
+  let ended: CallEvent | undefined;
+  let verbs = await fetchTwiml(`${opts.publicBaseUrl}/twilio/voice`, { ...base, CallStatus: 'ringing' });
+  try {
+    for (let turn = 0; !ended && turn < (opts.maxTurns ?? 200); turn++) {
+      let next: { url: string; params: Record<string, string> } | undefined;
+      for (const verb of verbs) {
+        if (ended || next) break;
+        switch (verb.name) {
+          case 'Say':
+            await say(verb.text);
+            break;
+          case 'Pause':
+            if (current) current.tape.add('ars', silence(Number(verb.attrs.length ?? 1)));
+            break;
+          case 'Start': {
+            const rec = verb.children.find((c) => c.name === 'Recording');
+            if (!rec || verb.children.length !== 1) throw new UnsupportedTwimlError(`<Start> with ${verb.children.map((c) => c.name).join(', ')}: only <Recording> is supported`);
+            if (rec.attrs.channels !== 'dual') throw new UnsupportedTwimlError('only dual-channel recordings are simulated');
+            finishRecording();
+            const sid = standIn.newSid('RE');
+            const callbackUrl = rec.attrs.recordingStatusCallback;
+            current = { sid, tape: new Tape(), callbackUrl, attempt: callbackUrl ? new URL(callbackUrl).searchParams.get('attempt') : null };
+            emit({ kind: 'recording', action: 'started', sid });
+            break;
+          }
+          case 'Gather': {
+            const input = verb.attrs.input ?? 'dtmf';
+            for (const child of verb.children) {
+              if (child.name !== 'Say' && child.name !== 'Pause') throw new UnsupportedTwimlError(`<Gather> containing <${child.name}>`);
+              if (child.name === 'Say') await say(child.text);
+            }
+            const numDigits = verb.attrs.numDigits ? Number(verb.attrs.numDigits) : undefined;
+            const finishOnKey = verb.attrs.finishOnKey ?? '#';
+            const timeout = Number(verb.attrs.timeout ?? 5);
+            let digits = '';
+            let speech: string | undefined;
+            // The caller's keys are a stream: a Gather takes keys until numDigits or finishOnKey,
+            // asking the caller for more while it has neither; silence ends it as a timeout.
+            gathering: for (;;) {
+              while (pendingKeys) {
+                const k = pendingKeys[0]!;
+                pendingKeys = pendingKeys.slice(1);
+                if (k === finishOnKey) break gathering;
+                digits += k;
+                if (numDigits && digits.length >= numDigits) break gathering;
+              }
+              const answer = await opts.inputs.next({ input, ...(numDigits ? { numDigits } : {}), finishOnKey, timeout });
+              if (!answer || 'hangup' in answer) {
+                ended = { kind: 'ended', how: 'caller-hangup' };
+                break;
+              }
+              if ('say' in answer) {
+                if (!input.includes('speech') || digits) {
+                  emit({ kind: 'note', text: `said "${answer.say}", but this question takes keys` });
+                  break; // heard as silence: the Gather times out
+                }
+                speech = answer.say;
+                emit({ kind: 'caller', say: answer.say });
+                if (current) current.tape.add('payer', speechLike(Math.max(0.5, [...answer.say].length * 0.25), seed++, 0.3));
+                break;
+              }
+              const keys = answer.keys.replace(/\s+/g, '');
+              if (keys === '') break; // silence: the Gather times out
+              emit({ kind: 'caller', keys });
+              if (current) current.tape.add('payer', dtmfSequence(keys));
+              pendingKeys += keys;
+            }
+            if (ended) break;
+            const params: Record<string, string> = { ...base, CallStatus: 'in-progress' };
+            if (speech !== undefined) Object.assign(params, { SpeechResult: speech, Confidence: '0.91' });
+            else if (digits || verb.attrs.actionOnEmptyResult === 'true') params.Digits = digits;
+            else if (!digits) break; // no input and no actionOnEmptyResult: Twilio goes on to the next verb
+            next = { url: verb.attrs.action ?? `${opts.publicBaseUrl}/twilio/voice`, params };
+            break;
+          }
+          case 'Redirect':
+            next = { url: verb.text, params: { ...base, CallStatus: 'in-progress' } };
+            break;
+          case 'Dial':
+            emit({ kind: 'note', text: `transferred to ${verb.text || 'an agent'}` });
+            ended = { kind: 'ended', how: 'dial', detail: verb.text };
+            break;
+          case 'Hangup':
+            ended = { kind: 'ended', how: 'hangup' };
+            break;
+          default:
+            throw new UnsupportedTwimlError(`<${verb.name}> is not supported by the simulator`);
+        }
+      }
+      if (ended) break;
+      if (!next) {
+        ended = { kind: 'ended', how: 'hangup', detail: 'no more TwiML' };
+        break;
+      }
+      verbs = await fetchTwiml(next.url, next.params);
+    }
+  } catch (err) {
+    ended = { kind: 'ended', how: 'error', detail: (err as Error).message };
+  } finally {
+    standIn.liveCalls.delete(callSid);
+  }
+  finishRecording();
+  await post(`${opts.publicBaseUrl}/twilio/status`, { ...base, CallStatus: 'completed', CallDuration: '60' }).catch(() => {});
+  await flushCallbacks().catch(() => {});
+  emit(ended ?? { kind: 'ended', how: 'hangup' });
+  return { callSid, events, recordings };
+}
