@@ -24,7 +24,7 @@ const envSchema = z.object({
   TWILIO_API_BASE_URL: z
     .url({ protocol: /^https?$/ })
     .transform((u) => u.replace(/\/+$/, ''))
-    .default('https://api.twilio.com'),
+    .optional(),
   /** The sender of SMS (a Twilio number or messaging service SID). */
   TWILIO_SMS_FROM: z.string().min(3).optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -131,7 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Demo mode: a local account for the simulator; the signature check stays on with this token.
       accountSid: e.TWILIO_ACCOUNT_SID ?? `AC${'0'.repeat(32)}`,
       authToken: e.TWILIO_AUTH_TOKEN ?? randomBytes(16).toString('hex'),
-      apiBaseUrl: e.TWILIO_API_BASE_URL,
+      // Demo mode: the simulator's Twilio stand-in inside this service.
+      apiBaseUrl: e.TWILIO_API_BASE_URL ?? (demo ? `http://127.0.0.1:${e.PORT}/_sim/twilio` : 'https://api.twilio.com'),
       smsFrom: e.TWILIO_SMS_FROM,
     },
     adminToken: e.ADMIN_TOKEN ?? randomBytes(18).toString('base64url'),

@@ -1,13 +1,15 @@
 import { ConfigError, loadConfig } from './config.js';
 import { ScenarioError } from './scenario/loader.js';
 import { startService } from './service.js';
+import { applyDemoSecrets } from './simulator/demoSecrets.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.demo) applyDemoSecrets(config, Boolean(process.env.ADMIN_TOKEN));
   const service = await startService(config);
   if (config.demo) {
-    console.log(`Demo mode (no Twilio credentials): ${config.publicBaseUrl}`);
-    console.log(`API bearer token for this run: ${config.adminToken}`);
+    console.log(`Demo mode (no Twilio credentials): open ${config.publicBaseUrl}/ for the softphone, or run: npm run call -- --from +821012345678 --keys "2 19940424 081 75023332200333# 1"`);
+    console.log(`API bearer token (kept in ${config.dataDir}/demo-secrets.json): ${config.adminToken}`);
   }
   const stop = async (signal: string) => {
     service.log.info({ signal }, 'stopping');

@@ -17,6 +17,8 @@ import { stopAudioWorker } from './audio/offThread.js';
 import type { Encoder } from './audio/budget.js';
 import { startJobQueue, type JobQueue } from './jobs/queue.js';
 import { createRecordingPipeline, type RecordingPipeline } from './jobs/recordingPipeline.js';
+import { demoRoutes, seedDemoPayers } from './simulator/demo.js';
+import { createStandIn, type StandIn } from './simulator/standIn.js';
 
 export type RunningService = {
   url: string;
@@ -25,6 +27,8 @@ export type RunningService = {
   log: Logger;
   queue: JobQueue;
   pipeline: RecordingPipeline;
+  /** Demo mode only: the simulator's Twilio. */
+  standIn: StandIn | undefined;
   encoder: Encoder;
   config: Config;
   close(): Promise<void>;
@@ -75,17 +79,31 @@ export async function startService(config: Config, options: { logger?: Logger } 
       recordingCallback: (attempt) => `${base}/twilio/recording?attempt=${attempt}`,
     },
   });
+  let port = config.port;
+  const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
+  if (standIn) await seedDemoPayers(db.pool);
   const app = createHttpApp({
     log,
     twilio: twilioRoutes({ authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback }),
     api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports') }),
+    ...(standIn
+      ? {
+          extra: (a) =>
+            a.use(
+              demoRoutes({
+                pool: db.pool, standIn, serviceUrl: () => `http://127.0.0.1:${port}`, publicBaseUrl: base,
+                authToken: config.twilio.authToken, adminToken: config.adminToken,
+              }),
+            ),
+        }
+      : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, '0.0.0.0', () => resolve(s));
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   log.info({ port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo, encoder }, 'service started');
   return {
     url: `http://127.0.0.1:${port}`,
@@ -96,6 +114,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
     queue,
     pipeline,
     encoder,
+    standIn,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

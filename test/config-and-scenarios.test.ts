@@ -14,9 +14,13 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c.port).toBe(3000);
     expect(c.recordingsDir).toBe(path.resolve('recordings'));
-    expect(c.twilio.apiBaseUrl).toBe('https://api.twilio.com');
     expect(c.demo).toBe(true);
+    expect(c.twilio.apiBaseUrl).toBe('http://127.0.0.1:3000/_sim/twilio');
     expect(c.publicBaseUrl).toBe('http://localhost:3000');
+    const real = loadConfig({ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(20), PUBLIC_BASE_URL: 'https://ars.example/' });
+    expect(real.demo).toBe(false);
+    expect(real.twilio.apiBaseUrl).toBe('https://api.twilio.com');
+    expect(real.publicBaseUrl).toBe('https://ars.example');
   });
 
   it('a bad or missing value is one line naming the variable', () => {

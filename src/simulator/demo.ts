@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import express from 'express';
+import type pg from 'pg';
+import { consentJson, listConsents } from '../consent/consents.js';
+import { upsertPayer } from '../consent/payers.js';
+import { requireBearer } from '../http/auth.js';
+import { runCall, type CallerInput, type CallerInputs, type CallEvent } from './callRunner.js';
+import { parseCallerScript, scriptedInputs } from './index.js';
+import type { StandIn } from './standIn.js';
+
+/**
+ * Demo mode: the simulator inside the service. `/_sim/twilio` is Twilio's REST API, `/_sim/calls`
+ * runs a scripted call (the `npm run call` CLI), and `/` is a softphone page.
+ */
+
+export const DEMO_PAYERS = [
+  { payerNumber: '100200', name: '홍길동', birthDate: '19940424', phone: '+821012345678', amountDue: 45200 },
+  { payerNumber: '100300', name: '김영희', birthDate: '19800102', phone: '+821099990000', amountDue: 38000 },
+];
+
+export async function seedDemoPayers(pool: pg.Pool): Promise<void> {
+  for (const p of DEMO_PAYERS) await upsertPayer(pool, p);
+}
+
+type Deps = { pool: pg.Pool; standIn: StandIn; serviceUrl: () => string; publicBaseUrl: string; authToken: string; adminToken: string };
+
+async function waitForConsent(pool: pg.Pool, callSid: string, ms: number) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const rows = await listConsents(pool, { callSid });
+    if (rows[0]) return rows[0];
+    const failed = await pool.query<{ pipeline_error: string }>("SELECT pipeline_error FROM recordings WHERE call_sid = $1 AND purpose = 'consent' AND pipeline = 'failed'", [callSid]);
+    if (failed.rows[0]) return { failed: failed.rows[0].pipeline_error };
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return undefined;
+}
+
+/** A person at the softphone page: each key press or spoken answer arrives over HTTP. */
+class Softphone implements CallerInputs {
+  events: (CallEvent | { kind: 'consent'; consent: unknown } | { kind: 'waiting' })[] = [];
+  callSid: string | undefined;
+  consentId: string | undefined;
+  done = false;
+  private waiting: ((input: CallerInput | undefined) => void) | undefined;
+  private buffered: CallerInput[] = [];
+  next(gather: { timeout: number }): Promise<CallerInput | undefined> {
+    const queued = this.buffered.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        resolve({ keys: '' }); // silence: the Gather times out, as on a phone
+      }, gather.timeout * 1000);
+      this.waiting = (input) => {
+        clearTimeout(timer);
+        this.waiting = undefined;
+        resolve(input);
+      };
+    });
+  }
+  give(input: CallerInput): void {
+    if (this.waiting) this.waiting(input);
+    else this.buffered.push(input);
+  }
+}
+
+export function demoRoutes(deps: Deps): express.Router {
+  const router = express.Router();
+  const sessions = new Map<string, Softphone>();
+  router.use('/_sim/twilio', deps.standIn.router);
+
+  const start = (from: string, inputs: CallerInputs, onEvent: (e: CallEvent) => void) =>
+    runCall({
+      serviceUrl: deps.serviceUrl(), publicBaseUrl: deps.publicBaseUrl, authToken: deps.authToken, standIn: deps.standIn,
+      from, to: '+8215880000', inputs, onEvent,
+    });
+
+  router.post('/_sim/calls', requireBearer(deps.adminToken), express.json(), async (req, res) => {
+    const body = (req.body ?? {}) as { from?: unknown; keys?: unknown; say?: unknown };
+    const from = typeof body.from === 'string' && /^\+\d{6,15}$/.test(body.from) ? body.from : undefined;
+    if (!from) {
+      res.status(400).json({ error: 'validation', field: 'from', reason: 'must be a phone number in E.164 form, e.g. +821012345678' });
+      return;
+    }
+    let script: CallerInput[];
+    try {
+      const says = Array.isArray(body.say) ? body.say.map(String) : typeof body.say === 'string' ? [body.say] : [];
+      script = parseCallerScript(typeof body.keys === 'string' ? body.keys : '', says);
+    } catch (err) {
+      res.status(400).json({ error: 'validation', field: 'keys', reason: (err as Error).message });
+      return;
+    }
+    res.status(200).type('application/x-ndjson');
+    const write = (obj: unknown) => res.write(`${JSON.stringify(obj)}\n`);
+    const result = await start(from, scriptedInputs(script), write);
+    write({ kind: 'call', callSid: result.callSid });
+    const consent = await waitForConsent(deps.pool, result.callSid, result.recordings.length ? 30_000 : 0);
+    if (consent && 'failed' in consent) write({ kind: 'consentFailed', reason: consent.failed });
+    else if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.file_path });
+    else write({ kind: 'noConsent' });
+    res.end();
+  });
+
+  router.post('/_sim/softphone', express.json(), (req, res) => {
+    const from = typeof req.body?.from === 'string' && /^\+\d{6,15}$/.test(req.body.from) ? (req.body.from as string) : DEMO_PAYERS[0]!.phone;
+    const id = randomBytes(8).toString('hex');
+    const phone = new Softphone();
+    sessions.set(id, phone);
+    void start(from, phone, (e) => phone.events.push(e)).then(async (r) => {
+      phone.callSid = r.callSid;
+      if (r.recordings.length) {
+        phone.events.push({ kind: 'waiting' });
+        const consent = await waitForConsent(deps.pool, r.callSid, 30_000);
+        if (consent && !('failed' in consent)) {
+          phone.consentId = consent.id;
+          phone.events.push({ kind: 'consent', consent: consentJson(consent) });
+        }
+      }
+      phone.done = true;
+      setTimeout(() => sessions.delete(id), 30 * 60_000).unref();
+    });
+    res.status(201).json({ id });
+  });
+
+  router.post('/_sim/softphone/:id/input', express.json(), (req, res) => {
+    const phone = sessions.get(req.params.id);
+    if (!phone) {
+      res.status(404).json({ error: 'not_found', reason: 'no such call' });
+      return;
+    }
+    const { keys, say, hangup } = (req.body ?? {}) as { keys?: unknown; say?: unknown; hangup?: unknown };
+    if (hangup === true) phone.give({ hangup: true });
+    else if (typeof keys === 'string' && /^[0-9*#]{1,40}$/.test(keys)) phone.give({ keys });
+    else if (typeof say === 'string' && say.length > 0 && say.length < 50) phone.give({ say });
+    else {
+      res.status(400).json({ error: 'validation', reason: 'send {keys: "0-9*#"}, {say: "예"} or {hangup: true}' });
+      return;
+    }
+    res.status(204).end();
+  });
+
+  router.get('/_sim/softphone/:id', (req, res) => {
+    const phone = sessions.get(req.params.id);
+    if (!phone) {
+      res.status(404).json({ error: 'not_found', reason: 'no such call' });
+      return;
+    }
+    const since = Number(req.query.since ?? 0) || 0;
+    res.json({ events: phone.events.slice(since), next: phone.events.length, done: phone.done, audio: phone.consentId ? `/_sim/softphone/${req.params.id}/audio` : null });
+  });
+
+  router.get('/_sim/softphone/:id/audio', async (req, res) => {
+    const phone = sessions.get(req.params.id);
+    if (!phone?.consentId) {
+      res.status(404).json({ error: 'not_found', reason: 'no consent for this call' });
+      return;
+    }
+    const row = (await deps.pool.query<{ file_path: string }>('SELECT file_path FROM consents WHERE id = $1', [phone.consentId])).rows[0];
+    if (!row) {
+      res.status(404).end();
+      return;
+    }
+    res.sendFile(row.file_path, { headers: { 'Content-Type': 'audio/mpeg' } });
+  });
+
+  router.get('/', (_req, res) => {
+    res.type('html').send(readFileSync(new URL('./softphone.html', import.meta.url), 'utf8'));
+  });
+  return router;
+}

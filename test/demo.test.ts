@@ -1,0 +1,107 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from './support/app.js';
+
+/** Demo mode as a newcomer meets it: `npm start` with no Twilio credentials, then the CLI and the softphone page. */
+
+const run = promisify(execFile);
+const CHROMIUM = '/usr/bin/chromium';
+let service: ChildProcess;
+let base: string;
+let env: NodeJS.ProcessEnv;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  env = {
+    ...process.env,
+    PORT: String(port),
+    PUBLIC_BASE_URL: base,
+    DATABASE_URL: await freshDatabase(),
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-demo-data-')),
+    RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-demo-rec-')),
+    JOB_POLL_SECONDS: '0.5',
+    LOG_LEVEL: 'warn',
+  };
+  for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'ADMIN_TOKEN', 'TWILIO_API_BASE_URL']) delete env[k];
+  service = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      /* starting */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+afterAll(async () => {
+  service?.kill('SIGTERM');
+  if (service) await new Promise((r) => service.once('exit', r));
+});
+
+describe('demo mode', () => {
+  it('npm run call drives a whole consent call against the running service and prints the record and the MP3', async () => {
+    const { stdout } = await run('npx', ['tsx', 'src/cli/call.ts', '--from', '+821012345678', '--keys', '2 19940424 081 75023332200333# 1'], { env, timeout: 60_000 });
+    expect(stdout).toContain('ARS   : 한빛에너지 고객센터입니다');
+    expect(stdout).toContain('caller: presses 19940424');
+    expect(stdout).toContain('1번을 선택하셨습니다');
+    expect(stdout).toContain('"status": "ready"');
+    const mp3 = /MP3: (.+\.mp3)/.exec(stdout)?.[1];
+    expect(mp3 && existsSync(mp3)).toBe(true);
+  }, 90_000);
+
+  it('a spoken 예 with --say', async () => {
+    const { stdout } = await run('npx', ['tsx', 'src/cli/call.ts', '--from', '+821099990000', '--keys', '2 19800102 088 110123456789#', '--say', '예'], { env, timeout: 60_000 });
+    expect(stdout).toContain('caller: says "예"');
+    expect(stdout).toContain('"consentBy": "voice"');
+  }, 90_000);
+
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('the softphone page: keypad, transcript, and the finished consent with a playable MP3', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await expect(page.title()).resolves.toContain('ARS');
+      await page.getByRole('button', { name: '전화 걸기' }).click();
+      await page.getByText('고객센터입니다').first().waitFor();
+      const keypad = page.getByRole('group', { name: '키패드' });
+      for (const key of '2' + '19940424' + '08175023332200333#' + '1') {
+        await keypad.getByRole('button', { name: key, exact: true }).click();
+        await page.waitForTimeout(40);
+      }
+      await page.locator('#consent').waitFor({ state: 'visible', timeout: 45_000 }).catch(async (e) => { console.log(await page.locator('#transcript').innerText()); throw e; });
+      await expect(page.locator('#fields').textContent()).resolves.toContain('75023332200333');
+      const duration = await page.locator('#player').evaluate(
+        (el: HTMLAudioElement) =>
+          new Promise<number>((resolve) => {
+            if (el.readyState >= 1) resolve(el.duration);
+            else el.addEventListener('loadedmetadata', () => resolve(el.duration));
+          }),
+      );
+      expect(duration).toBeGreaterThan(10);
+      await page.screenshot({ path: path.join(os.tmpdir(), 'softphone.png') });
+    } finally {
+      await browser?.close();
+    }
+  }, 90_000);
+});
