@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig } from '../config.js';
+import { maskAccountNumber } from '../consent/mask.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { exportBatch, ExportError } from '../export/exporter.js';
@@ -38,7 +39,7 @@ async function verify(file: string): Promise<number> {
     console.log(`${r.format.toUpperCase()} ok: organisation ${org}, date ${date}, ${r.consents.length} consents, ${r.blocks} blocks of 1024 bytes`);
     for (const c of r.consents) {
       const f = c.fields;
-      const account = f.accountNumber!.length > 4 ? `${'*'.repeat(f.accountNumber!.length - 4)}${f.accountNumber!.slice(-4)}` : f.accountNumber;
+      const account = maskAccountNumber(f.accountNumber!);
       console.log(
         `${String(c.serial).padStart(6)}  payer ${f.payerNumber}  bank ${f.bankCode}  account ${account}  method ${f.methodCode ?? f.evidenceKind}  ${f.fileExtension} ${c.audioBytes} B  sha256 ${c.sha256}`,
       );

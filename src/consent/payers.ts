@@ -85,7 +85,3 @@ export async function findPayer(db: Queryable, payerNumber: string): Promise<Pay
   const r = await db.query<PayerRow>('SELECT * FROM payers WHERE payer_number = $1', [payerNumber]);
   return r.rows[0] ? toSnapshot(r.rows[0]) : undefined;
 }
-
-export function publicPayer(p: PayerSnapshot): Record<string, unknown> {
-  return { ...p };
-}

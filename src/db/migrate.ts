@@ -1,15 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { withTransaction } from './database.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
 /** Applies src/db/migrations/*.sql in order, once each; safe when several processes start at once. */
 export async function migrate(pool: pg.Pool): Promise<string[]> {
   const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
-  const client = await pool.connect();
   const applied: string[] = [];
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(7261001)');
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
@@ -19,12 +18,6 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
       await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
       applied.push(file);
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   return applied;
 }

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
+import { withTransaction } from '../db/database.js';
 import {
   blocksOf, headerBytes, recordBytes, SERVICE_TYPE_OF, trailerBytes, transmissionProblems, type BatchParams, type Format, type TransmissionConsent,
 } from './transmission.js';
@@ -169,9 +170,7 @@ export async function exportBatch(pool: pg.Pool, req: ExportRequest, onProgress?
   const written = await writeFile(req, ids, pool, onProgress);
   let batchId: number | undefined;
   if (ids.length > 0) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    batchId = await withTransaction(pool, async (client) => {
       const params: BatchParams = {
         format: req.format, organizationCode: req.organizationCode, date: req.date,
         ...(req.vanCode ? { vanCode: req.vanCode } : {}), ...(req.vanId ? { vanId: req.vanId } : {}),
@@ -182,15 +181,10 @@ export async function exportBatch(pool: pg.Pool, req: ExportRequest, onProgress?
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
         [req.format, req.organizationCode, req.date, params, ids, written.bytes, written.sha256],
       );
-      batchId = b.rows[0]!.id;
-      await client.query(`UPDATE consents SET status = 'sent', sent_at = now(), batch_id = $2 WHERE id = ANY($1::uuid[]) AND sent_at IS NULL`, [ids, batchId]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+      const id = b.rows[0]!.id;
+      await client.query(`UPDATE consents SET status = 'sent', sent_at = now(), batch_id = $2 WHERE id = ANY($1::uuid[]) AND sent_at IS NULL`, [ids, id]);
+      return id;
+    });
   }
   return { batchId, reexport: false, count: ids.length, excluded, ...written };
 }

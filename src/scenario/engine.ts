@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { checkAccount } from '../consent/institutions.js';
+import { maskSecretInput } from '../consent/mask.js';
 import type { PromptName, Scenario } from './schema.js';
 import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
 
@@ -316,7 +317,7 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
       return;
     }
     case 'identity': {
-      t.record('input', { digits: '*'.repeat(digits.length) });
+      t.record('input', { digits: maskSecretInput(digits) });
       if (digits === '') return retry(t, 'errorNoInput', {});
       const ok =
         t.scenario.identity.method === 'sms'

@@ -2,7 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import twilio from 'twilio';
 import { estimatedSpeechSeconds } from '../consent/evidence.js';
 import { encodeWav, parseWav, resampleTo8k } from '../audio/wav.js';
-import { dtmfSequence, RATE, silence, speechLike } from './signals.js';
+import { dtmfSequence, RATE, silence, speechLike, TwoTrackTape } from './signals.js';
 import type { StandIn } from './standIn.js';
 import { parseTwiml, type Verb } from './twimlParser.js';
 
@@ -71,30 +71,6 @@ export async function arsSpeech(text: string, seed: number): Promise<Int16Array>
   return speechLike(Math.max(0.5, estimatedSpeechSeconds(text) / 0.8), seed);
 }
 
-class Tape {
-  payer: Int16Array[] = [];
-  ars: Int16Array[] = [];
-  add(track: 'payer' | 'ars', audio: Int16Array) {
-    (track === 'payer' ? this.payer : this.ars).push(audio);
-    (track === 'payer' ? this.ars : this.payer).push(new Int16Array(audio.length));
-  }
-  get seconds() {
-    return this.payer.reduce((n, a) => n + a.length, 0) / RATE;
-  }
-  wav(): Buffer {
-    const join = (parts: Int16Array[]) => {
-      const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
-    };
-    return encodeWav(RATE, [join(this.payer), join(this.ars)]);
-  }
-}
-
 export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   const { standIn } = opts;
   const callSid = standIn.newSid('CA');
@@ -105,7 +81,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   };
   const recordings: CallResult['recordings'] = [];
   const pendingCallbacks: { url: string; params: Record<string, string> }[] = [];
-  let current: { sid: string; tape: Tape; callbackUrl: string | undefined; attempt: string | null } | undefined;
+  let current: { sid: string; tape: TwoTrackTape; callbackUrl: string | undefined; attempt: string | null } | undefined;
   let seed = 1;
   const base = { AccountSid: standIn.accountSid, CallSid: callSid, From: opts.from, To: opts.to, Direction: 'inbound', ApiVersion: '2010-04-01' };
 
@@ -114,7 +90,8 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
     const rec = current;
     current = undefined;
     const seconds = rec.tape.seconds;
-    standIn.recordings.set(rec.sid, { sid: rec.sid, callSid, wav: rec.tape.wav(), seconds, deleted: false, status: 'completed' });
+    const { payer, ars } = rec.tape.tracks();
+    standIn.recordings.set(rec.sid, { sid: rec.sid, callSid, wav: encodeWav(RATE, [payer, ars]), seconds, deleted: false, status: 'completed' });
     recordings.push({ sid: rec.sid, seconds, attempt: rec.attempt });
     emit({ kind: 'recording', action: 'stopped', sid: rec.sid });
     if (rec.callbackUrl) {
@@ -180,7 +157,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
             finishRecording();
             const sid = standIn.newSid('RE');
             const callbackUrl = rec.attrs.recordingStatusCallback;
-            current = { sid, tape: new Tape(), callbackUrl, attempt: callbackUrl ? new URL(callbackUrl).searchParams.get('attempt') : null };
+            current = { sid, tape: new TwoTrackTape(), callbackUrl, attempt: callbackUrl ? new URL(callbackUrl).searchParams.get('attempt') : null };
             emit({ kind: 'recording', action: 'started', sid });
             break;
           }
