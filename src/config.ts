@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -34,8 +35,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Connections to PostgreSQL from one process. */
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
-  /** Parallel jobs of the recording pipeline in one process. */
-  PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** Parallel jobs of the recording pipeline in one process; by default one core is left for the webhooks. */
+  PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(Math.max(1, availableParallelism() - 1)),
   /** Run the job workers (recording pipeline, SMS, deletions) in this process; false for a web-only process. */
   PIPELINE_WORKERS: booleanFlag.default(true),
   /** auto: ffmpeg when its binary runs here, else LAME in a worker thread. */

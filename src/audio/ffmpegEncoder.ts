@@ -16,7 +16,7 @@ export function ffmpegEncodeMp3(wavPath: string, mp3Path: string, kbps: number):
       .audioFrequency(8000)
       .audioCodec('libmp3lame')
       .audioBitrate(kbps)
-      .outputOptions(['-map_metadata', '-1', '-id3v2_version', '0', '-write_xing', '0', '-fflags', '+bitexact'])
+      .outputOptions(['-threads', '1', '-map_metadata', '-1', '-id3v2_version', '0', '-write_xing', '0', '-fflags', '+bitexact'])
       .format('mp3')
       .on('error', (err: Error) => reject(new Error(`ffmpeg: ${err.message}`)))
       .on('end', () => resolve())
