@@ -33,6 +33,8 @@ const envSchema = z.object({
   RECORDING_PAYER_CHANNEL: z.coerce.number().int().min(1).max(2).default(1),
   DELETE_TWILIO_RECORDINGS: booleanFlag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Public verification requests a client may make a minute. */
+  VERIFY_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(30),
   /** Connections to PostgreSQL from one process. */
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   /** Parallel jobs of the recording pipeline in one process; by default one core is left for the webhooks. */
@@ -82,6 +84,7 @@ export type Config = {
   logLevel: string;
   pipelineConcurrency: number;
   dbPoolSize: number;
+  verifyPerMinute: number;
   audioEncoder: 'auto' | 'ffmpeg' | 'lame';
   pipelineWorkers: boolean;
   reconcileAfterSeconds: number;
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     pipelineConcurrency: e.PIPELINE_CONCURRENCY,
     dbPoolSize: e.DB_POOL_SIZE,
+    verifyPerMinute: e.VERIFY_RATE_LIMIT,
     audioEncoder: e.AUDIO_ENCODER,
     pipelineWorkers: e.PIPELINE_WORKERS,
     reconcileAfterSeconds: e.RECORDING_RECONCILE_SECONDS,

@@ -8,6 +8,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { apiRoutes } from './http/apiRoutes.js';
 import { createHttpApp } from './http/app.js';
+import { publicRoutes } from './http/publicRoutes.js';
 import { twilioRoutes } from './http/twilioRoutes.js';
 import { createLogger, type Logger } from './log.js';
 import { loadScenarios } from './scenario/loader.js';
@@ -85,6 +86,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   const app = createHttpApp({
     log,
     twilio: twilioRoutes({ authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback }),
+    public: publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute }),
     api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports') }),
     ...(standIn
       ? {

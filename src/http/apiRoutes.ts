@@ -5,13 +5,14 @@ import { exportBatch, ExportError } from '../export/exporter.js';
 import type pg from 'pg';
 import { findPayer, payerInputSchema, payerProblem, upsertPayer } from '../consent/payers.js';
 import { consentById, consentJson, FilterError, listConsents } from '../consent/consents.js';
+import { accessLogFor, logAccess as writeAccessLog, remoteOf, verifyAccessLogChain } from '../consent/accessLog.js';
+import { sha256File } from '../jobs/files.js';
 import { requireBearer } from './auth.js';
 
 export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string };
 
-/** Who did what, from where: every replay, download and export (append-only table). */
 async function logAccess(pool: pg.Pool, req: express.Request, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
-  await pool.query('INSERT INTO access_log (actor, action, target, remote, detail) VALUES ($1, $2, $3, $4, $5)', ['admin-token', action, target, req.ip ?? null, detail]);
+  await writeAccessLog(pool, { actor: 'admin-token', action, target, remote: remoteOf(req), detail });
 }
 
 const exportSchema = z
@@ -109,6 +110,32 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     res.sendFile(row.file_path, { acceptRanges: true, headers: { 'Content-Type': 'audio/mpeg' } }, (err) => {
       if (err && !res.headersSent) res.status(410).json({ error: 'gone', reason: 'the audio file is missing from storage' });
     });
+  });
+
+  /** "Verify now": re-hashes the stored file and says intact or altered. */
+  router.post('/consents/:id/verify', async (req, res) => {
+    const row = await consentById(deps.pool, req.params.id);
+    if (!row) {
+      res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
+      return;
+    }
+    const actual = await sha256File(row.file_path).catch(() => undefined);
+    const result = actual === undefined ? 'missing' : actual === row.file_sha256 ? 'intact' : 'altered';
+    await logAccess(deps.pool, req, 'verify', `consent:${row.id}`, { result });
+    res.json({ id: row.id, result, intact: result === 'intact', expectedSha256: row.file_sha256, actualSha256: actual ?? null });
+  });
+
+  router.get('/consents/:id/access-log', async (req, res) => {
+    const row = await consentById(deps.pool, req.params.id);
+    if (!row) {
+      res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
+      return;
+    }
+    res.json({ entries: await accessLogFor(deps.pool, `consent:${row.id}`), chain: await verifyAccessLogChain(deps.pool) });
+  });
+
+  router.get('/access-log/verify', async (_req, res) => {
+    res.json(await verifyAccessLogChain(deps.pool));
   });
 
   router.post('/exports', async (req, res) => {

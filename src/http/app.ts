@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { apologyTwiml } from '../telephony/twiml.js';
 
 /** The express app: Twilio webhooks under /twilio, the JSON API under /api. */
-export function createHttpApp(parts: { twilio: express.Router; api: express.Router; log: Logger; extra?: (app: express.Express) => void }) {
+export function createHttpApp(parts: { twilio: express.Router; api: express.Router; public: express.Router; log: Logger; extra?: (app: express.Express) => void }) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -11,6 +11,7 @@ export function createHttpApp(parts: { twilio: express.Router; api: express.Rout
     res.json({ ok: true });
   });
   app.use('/twilio', parts.twilio);
+  app.use(parts.public);
   app.use('/api', parts.api);
   parts.extra?.(app);
   app.use('/api', (_req, res) => {
