@@ -33,6 +33,8 @@ const envSchema = z.object({
   RECORDING_PAYER_CHANNEL: z.coerce.number().int().min(1).max(2).default(1),
   DELETE_TWILIO_RECORDINGS: booleanFlag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** R7: years a consent is kept after its auto-debit ends or a newer consent supersedes it. */
+  RETENTION_YEARS: z.coerce.number().int().min(1).max(50).default(5),
   /** Public verification requests a client may make a minute. */
   VERIFY_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(30),
   /** Connections to PostgreSQL from one process. */
@@ -85,6 +87,7 @@ export type Config = {
   pipelineConcurrency: number;
   dbPoolSize: number;
   verifyPerMinute: number;
+  retentionYears: number;
   audioEncoder: 'auto' | 'ffmpeg' | 'lame';
   pipelineWorkers: boolean;
   reconcileAfterSeconds: number;
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pipelineConcurrency: e.PIPELINE_CONCURRENCY,
     dbPoolSize: e.DB_POOL_SIZE,
     verifyPerMinute: e.VERIFY_RATE_LIMIT,
+    retentionYears: e.RETENTION_YEARS,
     audioEncoder: e.AUDIO_ENCODER,
     pipelineWorkers: e.PIPELINE_WORKERS,
     reconcileAfterSeconds: e.RECORDING_RECONCILE_SECONDS,

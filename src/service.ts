@@ -16,7 +16,8 @@ import { createTwilioRest } from './telephony/rest.js';
 import { ffmpegAvailable } from './audio/ffmpegEncoder.js';
 import { stopAudioWorker } from './audio/offThread.js';
 import type { Encoder } from './audio/budget.js';
-import { startJobQueue, type JobQueue } from './jobs/queue.js';
+import { QUEUES, startJobQueue, type JobQueue } from './jobs/queue.js';
+import { purgeExpired } from './jobs/retention.js';
 import { createRecordingPipeline, type RecordingPipeline } from './jobs/recordingPipeline.js';
 import { demoRoutes, seedDemoPayers } from './simulator/demo.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
@@ -66,7 +67,13 @@ export async function startService(config: Config, options: { logger?: Logger } 
     media: config.media,
     reconcileAfterSeconds: config.reconcileAfterSeconds,
   });
-  if (config.pipelineWorkers) await pipeline.startWorkers(config.pipelineConcurrency);
+  if (config.pipelineWorkers) {
+    await pipeline.startWorkers(config.pipelineConcurrency);
+    await queue.work(QUEUES.retention, 1, async () => {
+      await purgeExpired(db.pool, config.retentionYears, log);
+    });
+    await queue.schedule(QUEUES.retention, '30 3 * * *');
+  }
   const calls = createCallService({
     onConsent: (callSid, attempt) => {
       pipeline.scheduleReconcile(callSid, attempt).catch((err: Error) => log.error({ callSid, err: err.message }, 'could not schedule the recording check'));

@@ -71,6 +71,8 @@ export type ConsentRow = {
   evidence: Evidence;
   sent_at: Date | null;
   notified_at: Date | null;
+  ended_at: Date | null;
+  superseded_at: Date | null;
   created_at: Date;
 };
 
@@ -136,6 +138,8 @@ export function consentJson(row: ConsentRow): Record<string, unknown> {
     encoder: row.encoder,
     evidence: row.evidence,
     sentAt: row.sent_at ? kstIso(row.sent_at) : null,
+    endedAt: row.ended_at ? kstIso(row.ended_at) : null,
+    supersededAt: row.superseded_at ? kstIso(row.superseded_at) : null,
     createdAt: kstIso(row.created_at),
   };
 }
@@ -191,4 +195,14 @@ export async function listConsents(db: Db, f: ConsentFilter, limit = 500): Promi
     values,
   );
   return r.rows;
+}
+
+/** A newer ready consent of the same payer and organisation supersedes the older ones (R7 clock starts). */
+export async function supersedeOlder(db: Db, consent: { id: string; payer_number: string; organization_code: string; consented_at: Date }): Promise<number> {
+  const r = await db.query(
+    `UPDATE consents SET superseded_at = now()
+      WHERE payer_number = $1 AND organization_code = $2 AND id <> $3 AND consented_at <= $4 AND superseded_at IS NULL AND status <> 'evidence_failed'`,
+    [consent.payer_number, consent.organization_code, consent.id, consent.consented_at],
+  );
+  return r.rowCount ?? 0;
 }

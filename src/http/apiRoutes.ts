@@ -7,6 +7,7 @@ import { findPayer, payerInputSchema, payerProblem, upsertPayer } from '../conse
 import { consentById, consentJson, FilterError, listConsents } from '../consent/consents.js';
 import { accessLogFor, logAccess as writeAccessLog, remoteOf, verifyAccessLogChain } from '../consent/accessLog.js';
 import { sha256File } from '../jobs/files.js';
+import { kstDayStart } from '../consent/time.js';
 import { requireBearer } from './auth.js';
 
 export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string };
@@ -132,6 +133,24 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       return;
     }
     res.json({ entries: await accessLogFor(deps.pool, `consent:${row.id}`), chain: await verifyAccessLogChain(deps.pool) });
+  });
+
+  /** The organisation reports that the auto-debit of this consent ended: its retention clock starts (R7). */
+  router.post('/consents/:id/end', async (req, res) => {
+    const row = await consentById(deps.pool, req.params.id);
+    if (!row) {
+      res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
+      return;
+    }
+    const endedOn = (req.body ?? {}).endedOn;
+    const at = endedOn === undefined ? new Date() : typeof endedOn === 'string' ? kstDayStart(endedOn) : undefined;
+    if (!at || at.getTime() > Date.now()) {
+      res.status(400).json({ error: 'validation', field: 'endedOn', reason: 'must be a past or present date as YYYY-MM-DD' });
+      return;
+    }
+    await deps.pool.query('UPDATE consents SET ended_at = $2 WHERE id = $1', [row.id, at]);
+    await logAccess(deps.pool, req, 'end', `consent:${row.id}`, { endedOn: at.toISOString() });
+    res.json(consentJson((await consentById(deps.pool, row.id))!));
   });
 
   router.get('/access-log/verify', async (_req, res) => {

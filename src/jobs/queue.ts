@@ -11,6 +11,7 @@ export const QUEUES = {
   reconcileRecording: 'recording-reconcile',
   deleteAtTwilio: 'recording-delete',
   notifyPayer: 'consent-notify',
+  retention: 'retention-purge',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -18,6 +19,8 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export type JobQueue = {
   send(queue: QueueName, data: object, options?: { singletonKey?: string; startAfterSeconds?: number }): Promise<void>;
   work(queue: QueueName, concurrency: number, handler: (data: any, job: { retryCount: number; retryLimit: number; id: string }) => Promise<void>): Promise<void>;
+  /** A recurring job (cron, Korea time), at most one a tick however many processes run. */
+  schedule(queue: QueueName, cron: string): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -69,6 +72,9 @@ export async function startJobQueue(connectionString: string, log: Logger, opts:
           await handler(job.data, { retryCount: job.retryCount ?? 0, retryLimit: job.retryLimit ?? opts.retryLimit, id: job.id });
         },
       );
+    },
+    async schedule(queue, cron) {
+      await boss.schedule(queue, cron, {}, { tz: 'Asia/Seoul' });
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 5000 });

@@ -6,7 +6,7 @@ import { AudioBudgetError, encodeWithinBudget, type Encoder } from '../audio/bud
 import { prepareRecordingOffThread } from '../audio/offThread.js';
 import { WavError } from '../audio/wav.js';
 import { getCall } from '../calls/store.js';
-import { consentById, consentByRecording, insertConsent, type ConsentRow } from '../consent/consents.js';
+import { consentById, consentByRecording, insertConsent, supersedeOlder, type ConsentRow } from '../consent/consents.js';
 import { checkEvidence, type CallEvent } from '../consent/evidence.js';
 import { birthDateYYMMDD } from '../consent/rules.js';
 import { kstDate } from '../consent/time.js';
@@ -255,7 +255,8 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     if (consent.status === 'evidence_failed') {
       log.error({ consentId: consent.id, callSid: rec.call_sid, reasons: evidence.checks.filter((c) => !c.ok).map((c) => c.name) }, 'consent evidence check failed: not handed on for transmission');
     } else {
-      log.info({ consentId: consent.id, callSid: rec.call_sid, bytes: consent.file_bytes, kbps: consent.bitrate_kbps }, 'consent recorded');
+      const superseded = await supersedeOlder(pool, consent);
+      log.info({ consentId: consent.id, callSid: rec.call_sid, bytes: consent.file_bytes, kbps: consent.bitrate_kbps, superseded }, 'consent recorded');
     }
     await followUps(consent);
   }
