@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
+import { maskPhone } from '../consent/mask.js';
 
 /**
  * Twilio's REST API as far as this service uses it: messages, a call's current recording (stop),
@@ -47,7 +48,8 @@ export function createStandIn(accountSid: string, authToken: string, log: (line:
     }
     const msg: SimMessage = { sid: newSid('SM'), to: body.To, from: body.From ?? body.MessagingServiceSid!, body: body.Body, at: new Date() };
     messages.push(msg);
-    log(`[twilio] SMS to ${body.To}: ${body.Body}`);
+    // The body may hold an identity code: never in the logs (the message itself stays in `messages`).
+    log(`[twilio] SMS to ${maskPhone(body.To)} (${body.Body.length} characters)`);
     res.status(201).json({ sid: msg.sid, status: 'queued', to: msg.to, from: msg.from, body: msg.body, account_sid: accountSid });
   });
 
