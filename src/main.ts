@@ -4,6 +4,13 @@ import { startService } from './service.js';
 import { applyDemoSecrets } from './simulator/demoSecrets.js';
 
 async function main(): Promise<void> {
+  // A library failing inside start-up (e.g. the embedded database's binaries cannot run) is one
+  // clear line, not a stack trace.
+  const startupFailure = (err: Error) => {
+    console.error(`start-up failed: ${err.message}`);
+    process.exit(1);
+  };
+  process.once('uncaughtException', startupFailure);
   const config = loadConfig();
   if (config.demo) applyDemoSecrets(config, Boolean(process.env.ADMIN_TOKEN));
   const service = await startService(config);
@@ -11,6 +18,7 @@ async function main(): Promise<void> {
     console.log(`Demo mode (no Twilio credentials): open ${config.publicBaseUrl}/ for the softphone, or run: npm run call -- --from +821012345678 --keys "2 19940424 081 75023332200333# 1"`);
     console.log(`API bearer token (kept in ${config.dataDir}/demo-secrets.json): ${config.adminToken}`);
   }
+  process.removeListener('uncaughtException', startupFailure);
   const stop = async (signal: string) => {
     service.log.info({ signal }, 'stopping');
     await service.close();

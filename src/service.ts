@@ -108,8 +108,8 @@ export async function startService(config: Config, options: { logger?: Logger } 
       : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, '0.0.0.0', () => resolve(s));
-    s.once('error', reject);
+    // Express 5 hands a listen error (a port in use) to this callback.
+    const s = app.listen(config.port, '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
   port = (server.address() as AddressInfo).port;
