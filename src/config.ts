@@ -20,15 +20,15 @@ const envSchema = z.object({
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   RECORDINGS_DIR: z.string().min(1).default('./recordings'),
   SCENARIOS_DIR: z.string().min(1).default('./scenarios'),
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional(),
-  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9A-Za-z]{1,64}$/, 'must be an account SID: AC followed by letters and digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   TWILIO_API_BASE_URL: z
     .url({ protocol: /^https?$/ })
     .transform((u) => u.replace(/\/+$/, ''))
     .optional(),
   /** The sender of SMS (a Twilio number or messaging service SID). */
   TWILIO_SMS_FROM: z.string().min(3).optional(),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_TOKEN: z.string().min(1).optional(),
   /** Which channel of a dual-channel recording carries the caller (DESIGN.md §4: unconfirmed, so a setting). */
   RECORDING_PAYER_CHANNEL: z.coerce.number().int().min(1).max(2).default(1),
   DELETE_TWILIO_RECORDINGS: booleanFlag.default(true),
@@ -65,6 +65,8 @@ const envSchema = z.object({
 });
 
 export type Config = {
+  /** Weak but usable settings, said once at start. */
+  warnings: string[];
   port: number;
   publicBaseUrl: string;
   databaseUrl: string | undefined;
@@ -125,7 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!demo && !e.ADMIN_TOKEN) {
     throw new ConfigError('configuration: ADMIN_TOKEN is required with Twilio credentials');
   }
+  const warnings: string[] = [];
+  if (e.ADMIN_TOKEN !== undefined && e.ADMIN_TOKEN.length < 16) warnings.push('ADMIN_TOKEN is shorter than 16 characters: easy to guess');
   return {
+    warnings,
     port: e.PORT,
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     databaseUrl: e.DATABASE_URL,

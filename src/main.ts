@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   };
   process.once('uncaughtException', startupFailure);
   const config = loadConfig();
+  for (const w of config.warnings) console.error(`configuration warning: ${w}`);
   if (config.demo) applyDemoSecrets(config, Boolean(process.env.ADMIN_TOKEN));
   const service = await startService(config);
   if (config.demo) {

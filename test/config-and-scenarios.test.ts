@@ -28,7 +28,7 @@ describe('configuration', () => {
       [{ PORT: 'eighty' }, /^configuration: PORT /],
       [{ PUBLIC_BASE_URL: 'not a url' }, /^configuration: PUBLIC_BASE_URL /],
       [{ DATABASE_URL: 'mysql://x' }, /^configuration: DATABASE_URL /],
-      [{ TWILIO_ACCOUNT_SID: 'AC123' }, /^configuration: TWILIO_ACCOUNT_SID /],
+      [{ TWILIO_ACCOUNT_SID: 'XY123' }, /^configuration: TWILIO_ACCOUNT_SID /],
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}` }, /^configuration: TWILIO_AUTH_TOKEN is required/],
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(20) }, /^configuration: PUBLIC_BASE_URL is required/],
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://a.example' }, /^configuration: ADMIN_TOKEN is required/],

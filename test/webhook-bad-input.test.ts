@@ -61,6 +61,14 @@ describe('bad input never gets a 5xx and always a sensible prompt', () => {
     }
   });
 
+  it('a SID that is not 32 hex digits (a test harness) is still a call', async () => {
+    const call = new TestCall(app, '+821012345678', '+8215880000', 'CAtest0001');
+    await call.start();
+    expect(call.text()).toContain('고객센터입니다');
+    await call.press('2');
+    expect(call.text()).toContain('생년월일');
+  });
+
   it('garbage From and To still answer with the menu', async () => {
     const call = new TestCall(app, '<script>alert(1)</script>', '');
     await call.start();

@@ -6,6 +6,7 @@ import { initialState, runTurn, type CallState, type Effect, type Input, type Tu
 import type { ScenarioSet } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
+import { isSid } from '../telephony/sids.js';
 import { apologyTwiml, renderTwiml, type TwimlUrls } from '../telephony/twiml.js';
 import { appendEvents, commitNewCall, commitTurn, getCall, turnEvents, type CallRow, type EventInsert } from './store.js';
 
@@ -30,7 +31,7 @@ function newSmsCode(): string {
 }
 
 function validCallSid(sid: string | undefined): sid is string {
-  return typeof sid === 'string' && /^CA[0-9a-fA-F]{32}$/.test(sid);
+  return typeof sid === 'string' && isSid('CA', sid);
 }
 
 function validPhone(phone: string | undefined): string | undefined {

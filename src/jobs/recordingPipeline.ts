@@ -6,6 +6,7 @@ import { AudioBudgetError, encodeWithinBudget, type Encoder } from '../audio/bud
 import { prepareRecordingOffThread } from '../audio/offThread.js';
 import { WavError } from '../audio/wav.js';
 import { getCall } from '../calls/store.js';
+import { isSid } from '../telephony/sids.js';
 import { consentById, consentByRecording, insertConsent, supersedeOlder, type ConsentRow } from '../consent/consents.js';
 import { checkEvidence, type CallEvent } from '../consent/evidence.js';
 import { birthDateYYMMDD } from '../consent/rules.js';
@@ -75,7 +76,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     const recordingSid = params.RecordingSid ?? '';
     const callSid = params.CallSid ?? '';
     const status = params.RecordingStatus ?? '';
-    if (!/^RE[0-9a-fA-F]{32}$/.test(recordingSid) || !/^CA[0-9a-fA-F]{32}$/.test(callSid)) {
+    if (!isSid('RE', recordingSid) || !isSid('CA', callSid)) {
       log.warn({ recordingSid: recordingSid.slice(0, 40) }, 'recording callback without valid RecordingSid/CallSid ignored');
       return;
     }
