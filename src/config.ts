@@ -145,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       authToken: e.TWILIO_AUTH_TOKEN ?? randomBytes(16).toString('hex'),
       // Demo mode: the simulator's Twilio stand-in inside this service.
       apiBaseUrl: e.TWILIO_API_BASE_URL ?? (demo ? `http://127.0.0.1:${e.PORT}/_sim/twilio` : 'https://api.twilio.com'),
-      smsFrom: e.TWILIO_SMS_FROM,
+      smsFrom: e.TWILIO_SMS_FROM ?? (demo ? '+8215880000' : undefined),
     },
     adminToken: e.ADMIN_TOKEN ?? randomBytes(18).toString('base64url'),
     recordingPayerChannel: e.RECORDING_PAYER_CHANNEL as 1 | 2,

@@ -314,6 +314,10 @@ export function createRecordingPipeline(deps: PipelineDeps) {
   async function notifyPayer(data: { consentId: string }): Promise<void> {
     const consent = await consentById(pool, data.consentId);
     if (!consent || consent.notified_at || !consent.phone || consent.status === 'evidence_failed') return;
+    if (!deps.twilioSettings.smsFrom) {
+      log.warn({ consentId: consent.id }, 'no SMS sender configured (TWILIO_SMS_FROM): the registration SMS was not sent');
+      return;
+    }
     // Claim first: a crash after sending must not send twice. A failed send releases the claim.
     const claimed = await pool.query('UPDATE consents SET notified_at = now() WHERE id = $1 AND notified_at IS NULL', [consent.id]);
     if (claimed.rowCount === 0) return;
