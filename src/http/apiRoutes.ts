@@ -8,12 +8,15 @@ import { consentById, consentJson, FilterError, listConsents } from '../consent/
 import { accessLogFor, logAccess as writeAccessLog, remoteOf, verifyAccessLogChain } from '../consent/accessLog.js';
 import { sha256File } from '../jobs/files.js';
 import { kstDayStart } from '../consent/time.js';
-import { requireBearer } from './auth.js';
+import { allow, authenticate } from './auth.js';
+import { rateLimit } from 'express-rate-limit';
+import { checkLogin, createUser, issueToken, newUserSchema, type Principal } from '../consent/users.js';
 
 export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string };
 
 async function logAccess(pool: pg.Pool, req: express.Request, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
-  await writeAccessLog(pool, { actor: 'admin-token', action, target, remote: remoteOf(req), detail });
+  const actor = (req.res?.locals.principal as Principal | undefined)?.actor ?? 'unknown';
+  await writeAccessLog(pool, { actor, action, target, remote: remoteOf(req), detail });
 }
 
 const exportSchema = z
@@ -30,10 +33,54 @@ const exportSchema = z
 
 export function apiRoutes(deps: ApiDeps): express.Router {
   const router = express.Router();
-  router.use(requireBearer(deps.adminToken));
   router.use(express.json({ limit: '1mb' }));
 
-  router.post('/payers', async (req, res) => {
+  /** A personal API token for a user's name and password; five wrong passwords lock the account for 15 minutes. */
+  router.post(
+    '/tokens',
+    rateLimit({ windowMs: 60_000, limit: 20, standardHeaders: 'draft-7', legacyHeaders: false, message: { error: 'rate_limited', reason: 'too many attempts; wait a minute' } }),
+    async (req, res) => {
+      const { username, password, name } = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof username !== 'string' || typeof password !== 'string') {
+        res.status(400).json({ error: 'validation', field: typeof username !== 'string' ? 'username' : 'password', reason: 'is required' });
+        return;
+      }
+      const login = await checkLogin(deps.pool, username, password);
+      if (!login.ok) {
+        const locked = login.reason === 'locked';
+        res.status(locked ? 423 : 401).json({ error: locked ? 'locked' : 'unauthorized', reason: locked ? `too many failed attempts; locked until ${login.lockedUntil?.toISOString()}` : 'wrong username or password' });
+        return;
+      }
+      const token = await issueToken(deps.pool, login.userId, typeof name === 'string' && name ? name.slice(0, 60) : 'api');
+      res.status(201).json({ token, username: login.username, role: login.role });
+    },
+  );
+
+  router.use(authenticate(deps.pool, deps.adminToken));
+
+  router.post('/users', allow('admin'), async (req, res) => {
+    const parsed = newUserSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join('.') || '(body)';
+      res.status(400).json({ error: 'validation', field, reason: issue.message, message: `${field} ${issue.message}` });
+      return;
+    }
+    const created = await createUser(deps.pool, parsed.data);
+    if (created === 'exists') {
+      res.status(409).json({ error: 'conflict', field: 'username', reason: 'a user with that name exists' });
+      return;
+    }
+    await logAccess(deps.pool, req, 'create-user', `user:${parsed.data.username}`, { role: parsed.data.role });
+    res.status(201).json({ id: created.id, username: parsed.data.username, role: parsed.data.role });
+  });
+
+  router.get('/users', allow('admin'), async (_req, res) => {
+    const r = await deps.pool.query('SELECT id, username, role, locked_until AS "lockedUntil", disabled_at AS "disabledAt", created_at AS "createdAt" FROM users ORDER BY username');
+    res.json({ users: r.rows });
+  });
+
+  router.post('/payers', allow('admin'), async (req, res) => {
     const parsed = payerInputSchema.safeParse(req.body);
     if (!parsed.success) {
       const { field, reason } = payerProblem(parsed.error);
@@ -45,8 +92,8 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     res.status(created ? 201 : 200).json({ ...payer, created });
   });
 
-  router.get('/payers/:payerNumber', async (req, res) => {
-    const payer = await findPayer(deps.pool, req.params.payerNumber);
+  router.get('/payers/:payerNumber', allow('admin', 'agent'), async (req, res) => {
+    const payer = await findPayer(deps.pool, String(req.params.payerNumber));
     if (!payer) {
       res.status(404).json({ error: 'not_found', reason: 'no payer with that payer number' });
       return;
@@ -54,13 +101,13 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     res.json(payer);
   });
 
-  router.get('/calls/:callSid', async (req, res) => {
+  router.get('/calls/:callSid', allow('admin', 'auditor'), async (req, res) => {
     const call = await deps.pool.query(
       `SELECT call_sid AS "callSid", scenario_id AS "scenarioId", direction, step, outcome, outcome_detail AS "outcomeDetail",
               payer_number AS "payerNumber", bank_code AS "bankCode", account_number AS "accountNumber",
               started_at AS "startedAt", ended_at AS "endedAt"
          FROM calls WHERE call_sid = $1`,
-      [req.params.callSid],
+      [String(req.params.callSid)],
     );
     if (call.rowCount === 0) {
       res.status(404).json({ error: 'not_found', reason: 'no call with that CallSid' });
@@ -68,12 +115,12 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     }
     const events = await deps.pool.query(
       'SELECT at, turn, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id',
-      [req.params.callSid],
+      [String(req.params.callSid)],
     );
     res.json({ ...call.rows[0], events: events.rows });
   });
 
-  router.get('/consents', async (req, res) => {
+  router.get('/consents', allow('admin', 'auditor'), async (req, res) => {
     const q = req.query as Record<string, unknown>;
     const pick = (k: string) => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined);
     try {
@@ -90,8 +137,8 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     }
   });
 
-  router.get('/consents/:id', async (req, res) => {
-    const row = await consentById(deps.pool, req.params.id);
+  router.get('/consents/:id', allow('admin', 'auditor'), async (req, res) => {
+    const row = await consentById(deps.pool, String(req.params.id));
     if (!row) {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
@@ -99,8 +146,8 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     res.json(consentJson(row));
   });
 
-  router.get('/consents/:id/audio', async (req, res) => {
-    const row = await consentById(deps.pool, req.params.id);
+  router.get('/consents/:id/audio', allow('admin', 'auditor'), async (req, res) => {
+    const row = await consentById(deps.pool, String(req.params.id));
     if (!row) {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
@@ -114,8 +161,8 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   });
 
   /** "Verify now": re-hashes the stored file and says intact or altered. */
-  router.post('/consents/:id/verify', async (req, res) => {
-    const row = await consentById(deps.pool, req.params.id);
+  router.post('/consents/:id/verify', allow('admin', 'auditor'), async (req, res) => {
+    const row = await consentById(deps.pool, String(req.params.id));
     if (!row) {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
@@ -126,8 +173,8 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     res.json({ id: row.id, result, intact: result === 'intact', expectedSha256: row.file_sha256, actualSha256: actual ?? null });
   });
 
-  router.get('/consents/:id/access-log', async (req, res) => {
-    const row = await consentById(deps.pool, req.params.id);
+  router.get('/consents/:id/access-log', allow('admin', 'auditor'), async (req, res) => {
+    const row = await consentById(deps.pool, String(req.params.id));
     if (!row) {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
@@ -136,8 +183,8 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   });
 
   /** The organisation reports that the auto-debit of this consent ended: its retention clock starts (R7). */
-  router.post('/consents/:id/end', async (req, res) => {
-    const row = await consentById(deps.pool, req.params.id);
+  router.post('/consents/:id/end', allow('admin'), async (req, res) => {
+    const row = await consentById(deps.pool, String(req.params.id));
     if (!row) {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
@@ -153,11 +200,11 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     res.json(consentJson((await consentById(deps.pool, row.id))!));
   });
 
-  router.get('/access-log/verify', async (_req, res) => {
+  router.get('/access-log/verify', allow('admin', 'auditor'), async (_req, res) => {
     res.json(await verifyAccessLogChain(deps.pool));
   });
 
-  router.post('/exports', async (req, res) => {
+  router.post('/exports', allow('admin', 'auditor'), async (req, res) => {
     const parsed = exportSchema.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

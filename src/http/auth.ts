@@ -18,3 +18,39 @@ export function requireBearer(token: string) {
     next();
   };
 }
+
+import type pg from 'pg';
+import { principalForToken, type Principal, type Role } from '../consent/users.js';
+
+/**
+ * Who is calling the JSON API: ADMIN_TOKEN (the bootstrap admin, actor "admin-token") or a
+ * user's personal API token (actor: the username, with the user's role).
+ */
+export function authenticate(pool: pg.Pool, adminToken: string) {
+  const expected = digest(adminToken);
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const match = /^Bearer\s+(.+)$/i.exec(req.header('Authorization') ?? '');
+    const token = match?.[1]?.trim();
+    let principal: Principal | undefined;
+    if (token && timingSafeEqual(digest(token), expected)) principal = { actor: 'admin-token', role: 'admin', userId: undefined };
+    else if (token?.startsWith('ars_')) principal = await principalForToken(pool, token);
+    if (!principal) {
+      res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized', reason: 'a valid bearer token is required' });
+      return;
+    }
+    res.locals.principal = principal;
+    next();
+  };
+}
+
+/** Only these roles may use the route: 403 with the reason otherwise. */
+export function allow(...roles: Role[]) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    const principal = res.locals.principal as Principal | undefined;
+    if (!principal || !roles.includes(principal.role)) {
+      res.status(403).json({ error: 'forbidden', reason: `this needs the role ${roles.join(' or ')}` });
+      return;
+    }
+    next();
+  };
+}

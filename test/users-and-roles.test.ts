@@ -1,0 +1,70 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, startTestApp, type TestApp } from './support/app.js';
+import { storeConsent } from './support/consents.js';
+
+let app: TestApp;
+const tokens: Record<string, string> = {};
+let consentId = '';
+
+beforeAll(async () => {
+  app = await startTestApp({ PIPELINE_WORKERS: 'false' });
+  for (const role of ['admin', 'agent', 'auditor']) {
+    expect((await api(app, 'POST', '/api/users', { username: `${role}1`, password: `${role}-password-123`, role })).status).toBe(201);
+    const t = await api(app, 'POST', '/api/tokens', { username: `${role}1`, password: `${role}-password-123`, name: 'test' }, 'none');
+    expect(t.status).toBe(201);
+    tokens[role] = t.json.token;
+  }
+  consentId = (await storeConsent(app.db.pool, mkdtempSync(path.join(os.tmpdir(), 'ars-roles-')), Buffer.from('audio'))).id;
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('roles on the JSON API', () => {
+  it('each endpoint answers each role as it should, and nobody gets 401', async () => {
+    const payer = { payerNumber: 'U1', name: '홍길동', birthDate: '19940424', phone: '+821012345678' };
+    const cases: [string, string, unknown, Record<string, number>][] = [
+      ['POST', '/api/payers', payer, { admin: 200, agent: 403, auditor: 403 }],
+      ['GET', '/api/payers/U1', undefined, { admin: 200, agent: 200, auditor: 403 }],
+      ['GET', '/api/consents', undefined, { admin: 200, agent: 403, auditor: 200 }],
+      ['GET', `/api/consents/${consentId}`, undefined, { admin: 200, agent: 403, auditor: 200 }],
+      ['GET', `/api/consents/${consentId}/audio`, undefined, { admin: 200, agent: 403, auditor: 200 }],
+      ['POST', `/api/consents/${consentId}/verify`, {}, { admin: 200, agent: 403, auditor: 200 }],
+      ['POST', `/api/consents/${consentId}/end`, {}, { admin: 200, agent: 403, auditor: 403 }],
+      ['GET', '/api/access-log/verify', undefined, { admin: 200, agent: 403, auditor: 200 }],
+      ['GET', '/api/users', undefined, { admin: 200, agent: 403, auditor: 403 }],
+      ['POST', '/api/users', { username: 'x1', password: 'short', role: 'agent' }, { admin: 400, agent: 403, auditor: 403 }],
+    ];
+    for (const [method, url, body, expected] of cases) {
+      for (const role of ['admin', 'agent', 'auditor'] as const) {
+        const r = await api(app, method, url, body, tokens[role]);
+        expect(r.status === 201 ? 200 : r.status, `${role} ${method} ${url}`).toBe(expected[role]);
+      }
+      expect((await api(app, method, url, body, 'ars_not-a-token')).status, `nobody ${method} ${url}`).toBe(401);
+    }
+  });
+
+  it('the access log names the user who replayed', async () => {
+    await (await fetch(`${app.url}/api/consents/${consentId}/audio`, { headers: { Authorization: `Bearer ${tokens.auditor}` } })).arrayBuffer();
+    const log = (await api(app, 'GET', `/api/consents/${consentId}/access-log`)).json.entries;
+    expect(log.some((e: any) => e.action === 'download' && e.actor === 'auditor1')).toBe(true);
+  });
+
+  it('passwords are hashed with scrypt; five wrong passwords lock the account', async () => {
+    const row = (await app.db.pool.query("SELECT password_hash FROM users WHERE username = 'agent1'")).rows[0];
+    expect(row.password_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(row.password_hash).not.toContain('agent-password-123');
+    await api(app, 'POST', '/api/users', { username: 'locky', password: 'the-right-password', role: 'auditor' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await api(app, 'POST', '/api/tokens', { username: 'locky', password: 'wrong-password' }, 'none')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 423, 423]);
+    const right = await api(app, 'POST', '/api/tokens', { username: 'locky', password: 'the-right-password' }, 'none');
+    expect(right.status).toBe(423);
+    expect(right.json.reason).toContain('locked until');
+    expect((await api(app, 'POST', '/api/tokens', { username: 'nobody', password: 'whatever-password' }, 'none')).status).toBe(401);
+    expect((await api(app, 'POST', '/api/users', { username: 'agent1', password: 'another-password', role: 'agent' })).status).toBe(409);
+  });
+});
