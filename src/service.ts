@@ -9,6 +9,8 @@ import { migrate } from './db/migrate.js';
 import { apiRoutes } from './http/apiRoutes.js';
 import { createHttpApp } from './http/app.js';
 import { publicRoutes } from './http/publicRoutes.js';
+import { pageRoutes } from './http/pages.js';
+import express from 'express';
 import { twilioRoutes } from './http/twilioRoutes.js';
 import { createLogger, type Logger } from './log.js';
 import { loadScenarios } from './scenario/loader.js';
@@ -93,7 +95,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   const app = createHttpApp({
     log,
     twilio: twilioRoutes({ authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback }),
-    public: publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute }),
+    public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })),
     api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports') }),
     ...(standIn
       ? {

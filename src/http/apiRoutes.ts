@@ -153,6 +153,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       return;
     }
     await logAccess(deps.pool, req, req.headers.range ? 'replay' : 'download', `consent:${row.id}`, req.headers.range ? { range: req.headers.range } : {});
+    if (req.query.download) res.attachment(`consent-${row.id}.mp3`);
     res.setHeader('Content-Type', 'audio/mpeg');
     res.setHeader('Cache-Control', 'private, no-store');
     res.sendFile(row.file_path, { acceptRanges: true, headers: { 'Content-Type': 'audio/mpeg' } }, (err) => {

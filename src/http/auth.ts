@@ -21,6 +21,7 @@ export function requireBearer(token: string) {
 
 import type pg from 'pg';
 import { principalForToken, type Principal, type Role } from '../consent/users.js';
+import { sessionPrincipal } from './sessions.js';
 
 /**
  * Who is calling the JSON API: ADMIN_TOKEN (the bootstrap admin, actor "admin-token") or a
@@ -34,6 +35,15 @@ export function authenticate(pool: pg.Pool, adminToken: string) {
     let principal: Principal | undefined;
     if (token && timingSafeEqual(digest(token), expected)) principal = { actor: 'admin-token', role: 'admin', userId: undefined };
     else if (token?.startsWith('ars_')) principal = await principalForToken(pool, token);
+    else if (!token) {
+      // The web pages call the API with their session cookie; a change needs the session's CSRF token.
+      const session = await sessionPrincipal(pool, req);
+      if (session && req.method !== 'GET' && req.method !== 'HEAD' && req.header('X-CSRF-Token') !== session.csrf) {
+        res.status(403).json({ error: 'forbidden', reason: 'missing or wrong CSRF token' });
+        return;
+      }
+      principal = session;
+    }
     if (!principal) {
       res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized', reason: 'a valid bearer token is required' });
       return;

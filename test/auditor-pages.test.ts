@@ -1,0 +1,82 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWithinBudget } from '../src/audio/budget.js';
+import { speechLike } from '../src/simulator/signals.js';
+import { api, startTestApp, type TestApp } from './support/app.js';
+import { storeConsent } from './support/consents.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+let app: TestApp;
+let browser: Browser | undefined;
+let consent: Awaited<ReturnType<typeof storeConsent>>;
+
+beforeAll(async () => {
+  app = await startTestApp({ PIPELINE_WORKERS: 'false' });
+  const mp3 = (await encodeWithinBudget(speechLike(12, 5), 'ffmpeg')).mp3;
+  consent = await storeConsent(app.db.pool, mkdtempSync(path.join(os.tmpdir(), 'ars-pages-')), mp3, { payerNumber: 'PG1', durationSeconds: 12 });
+  await api(app, 'POST', '/api/users', { username: 'auditor1', password: 'auditor-password-1', role: 'auditor' });
+  await api(app, 'POST', '/api/users', { username: 'agent1', password: 'agent-password-11', role: 'agent' });
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+async function signIn(page: Page, username: string, password: string) {
+  await page.goto(`${app.url}/login`);
+  await page.getByLabel('아이디').fill(username);
+  await page.getByLabel('비밀번호').fill(password);
+  await page.getByRole('button', { name: '로그인' }).click();
+}
+
+describe('auditor pages', () => {
+  it('nobody signed in is sent to the login page; the API refuses a session change without its CSRF token', async () => {
+    const res = await fetch(`${app.url}/consents`, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/login');
+    const badLogin = await fetch(`${app.url}/login`, { method: 'POST', body: new URLSearchParams({ username: 'auditor1', password: 'auditor-password-1', csrf: 'x' }), redirect: 'manual' });
+    expect(badLogin.status).toBe(403);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('search, open a consent, play it, verify it, in Chromium; an agent cannot open it', async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage();
+    await signIn(page, 'auditor1', 'auditor-password-1');
+    await page.waitForURL(/\/consents$/);
+    await page.getByLabel('납부자번호').fill('PG1');
+    await page.getByRole('button', { name: '검색' }).click();
+    await expect(page.getByText('1건').isVisible()).resolves.toBe(true);
+    await page.locator('tbody a').first().click();
+    await page.waitForURL(new RegExp(`/consents/${consent.id}$`));
+    const duration = await page.locator('#player').evaluate(
+      (el: HTMLAudioElement) =>
+        new Promise<number>((resolve) => {
+          if (el.readyState >= 1) resolve(el.duration);
+          else el.addEventListener('loadedmetadata', () => resolve(el.duration));
+        }),
+    );
+    expect(Math.abs(duration - 12)).toBeLessThan(0.5);
+    await page.getByRole('button', { name: '지금 검증' }).click();
+    await page.locator('#verify-result.ok').waitFor();
+    await expect(page.locator('#verify-result').textContent()).resolves.toContain('intact');
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'ars_session')!;
+    expect(session.httpOnly).toBe(true);
+    expect(session.sameSite).toBe('Lax');
+    const noCsrf = await fetch(`${app.url}/api/consents/${consent.id}/verify`, { method: 'POST', headers: { Cookie: `ars_session=${session.value}` } });
+    expect(noCsrf.status).toBe(403);
+    const log = (await api(app, 'GET', `/api/consents/${consent.id}/access-log`)).json.entries.map((e: any) => `${e.actor}:${e.action}`);
+    expect(log).toContain('auditor1:verify');
+
+    const agent = await browser.newPage();
+    await signIn(agent, 'agent1', 'agent-password-11');
+    const forbidden = await agent.goto(`${app.url}/consents/${consent.id}`);
+    expect(forbidden?.status()).toBe(403);
+  }, 60_000);
+});
