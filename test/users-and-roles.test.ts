@@ -12,7 +12,8 @@ let consentId = '';
 beforeAll(async () => {
   app = await startTestApp({ PIPELINE_WORKERS: 'false' });
   for (const role of ['admin', 'agent', 'auditor']) {
-    expect((await api(app, 'POST', '/api/users', { username: `${role}1`, password: `${role}-password-123`, role })).status).toBe(201);
+    // ADMIN_TOKEN creates the first admin; that admin's token creates the others.
+    expect((await api(app, 'POST', '/api/users', { username: `${role}1`, password: `${role}-password-123`, role }, tokens.admin)).status).toBe(201);
     const t = await api(app, 'POST', '/api/tokens', { username: `${role}1`, password: `${role}-password-123`, name: 'test' }, 'none');
     expect(t.status).toBe(201);
     tokens[role] = t.json.token;
@@ -49,7 +50,7 @@ describe('roles on the JSON API', () => {
 
   it('the access log names the user who replayed', async () => {
     await (await fetch(`${app.url}/api/consents/${consentId}/audio`, { headers: { Authorization: `Bearer ${tokens.auditor}` } })).arrayBuffer();
-    const log = (await api(app, 'GET', `/api/consents/${consentId}/access-log`)).json.entries;
+    const log = (await api(app, 'GET', `/api/consents/${consentId}/access-log`, undefined, tokens.admin)).json.entries;
     expect(log.some((e: any) => e.action === 'download' && e.actor === 'auditor1')).toBe(true);
   });
 
@@ -57,7 +58,7 @@ describe('roles on the JSON API', () => {
     const row = (await app.db.pool.query("SELECT password_hash FROM users WHERE username = 'agent1'")).rows[0];
     expect(row.password_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
     expect(row.password_hash).not.toContain('agent-password-123');
-    await api(app, 'POST', '/api/users', { username: 'locky', password: 'the-right-password', role: 'auditor' });
+    await api(app, 'POST', '/api/users', { username: 'locky', password: 'the-right-password', role: 'auditor' }, tokens.admin);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await api(app, 'POST', '/api/tokens', { username: 'locky', password: 'wrong-password' }, 'none')).status);
     expect(statuses).toEqual([401, 401, 401, 401, 423, 423]);
@@ -65,6 +66,29 @@ describe('roles on the JSON API', () => {
     expect(right.status).toBe(423);
     expect(right.json.reason).toContain('locked until');
     expect((await api(app, 'POST', '/api/tokens', { username: 'nobody', password: 'whatever-password' }, 'none')).status).toBe(401);
-    expect((await api(app, 'POST', '/api/users', { username: 'agent1', password: 'another-password', role: 'agent' })).status).toBe(409);
+    expect((await api(app, 'POST', '/api/users', { username: 'agent1', password: 'another-password', role: 'agent' }, tokens.admin)).status).toBe(409);
+  });
+
+  it('admins disable users and lift lockouts; a disabled user\'s token stops working; tokens can be revoked', async () => {
+    const t = await api(app, 'POST', '/api/tokens', { username: 'auditor1', password: 'auditor-password-123', name: 'second' }, 'none');
+    expect((await api(app, 'GET', '/api/consents', undefined, t.json.token)).status).toBe(200);
+    const mine = (await api(app, 'GET', '/api/tokens', undefined, t.json.token)).json.tokens;
+    expect(mine.map((x: any) => x.name)).toEqual(['test', 'second']);
+    expect((await api(app, 'DELETE', `/api/tokens/${mine[1].id}`, undefined, t.json.token)).status).toBe(204);
+    expect((await api(app, 'GET', '/api/consents', undefined, t.json.token)).status).toBe(401);
+    expect((await api(app, 'PATCH', '/api/users/auditor1', { disabled: true }, tokens.admin)).json.disabledAt).not.toBeNull();
+    expect((await api(app, 'GET', '/api/consents', undefined, tokens.auditor)).status).toBe(401);
+    expect((await api(app, 'PATCH', '/api/users/auditor1', { disabled: false }, tokens.admin)).status).toBe(200);
+    expect((await api(app, 'GET', '/api/consents', undefined, tokens.auditor)).status).toBe(200);
+    expect((await api(app, 'PATCH', '/api/users/locky', { unlock: true }, tokens.admin)).json.lockedUntil).toBeNull();
+    expect((await api(app, 'POST', '/api/tokens', { username: 'locky', password: 'the-right-password' }, 'none')).status).toBe(201);
+    expect((await api(app, 'PATCH', '/api/users/locky', { role: 'boss' }, tokens.admin)).status).toBe(400);
+    expect((await api(app, 'PATCH', '/api/users/locky', { role: 'admin' }, tokens.auditor)).status).toBe(403);
+  });
+
+  it('ADMIN_TOKEN only bootstraps the first admin', async () => {
+    const r = await api(app, 'GET', '/api/consents');
+    expect(r.status).toBe(401);
+    expect(r.json.reason).toContain('bootstraps the first admin');
   });
 });

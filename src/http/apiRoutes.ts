@@ -75,6 +75,56 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     res.status(201).json({ id: created.id, username: parsed.data.username, role: parsed.data.role });
   });
 
+  /** Admins change a user's role, disable or enable them, or lift a lockout. */
+  router.patch('/users/:username', allow('admin'), async (req, res) => {
+    const body = (req.body ?? {}) as { role?: unknown; disabled?: unknown; unlock?: unknown };
+    if (body.role !== undefined && !['admin', 'agent', 'auditor'].includes(String(body.role))) {
+      res.status(400).json({ error: 'validation', field: 'role', reason: 'must be admin, agent or auditor' });
+      return;
+    }
+    if (body.disabled !== undefined && typeof body.disabled !== 'boolean') {
+      res.status(400).json({ error: 'validation', field: 'disabled', reason: 'must be true or false' });
+      return;
+    }
+    const r = await deps.pool.query(
+      `UPDATE users SET role = COALESCE($2, role),
+         disabled_at = CASE WHEN $3::boolean IS NULL THEN disabled_at WHEN $3 THEN COALESCE(disabled_at, now()) ELSE NULL END,
+         failed_attempts = CASE WHEN $4 THEN 0 ELSE failed_attempts END, locked_until = CASE WHEN $4 THEN NULL ELSE locked_until END
+       WHERE username = $1 RETURNING id, username, role, disabled_at AS "disabledAt", locked_until AS "lockedUntil"`,
+      [String(req.params.username), body.role ?? null, body.disabled ?? null, body.unlock === true],
+    );
+    if (!r.rowCount) {
+      res.status(404).json({ error: 'not_found', reason: 'no user with that name' });
+      return;
+    }
+    if (body.disabled === true) await deps.pool.query('DELETE FROM sessions WHERE user_id = $1', [r.rows[0].id]);
+    await logAccess(deps.pool, req, 'update-user', `user:${String(req.params.username)}`, { role: body.role ?? null, disabled: body.disabled ?? null, unlock: body.unlock === true });
+    res.json(r.rows[0]);
+  });
+
+  /** Revokes a personal API token: its owner or an admin. */
+  router.delete('/tokens/:id', async (req, res) => {
+    const principal = res.locals.principal as Principal;
+    const r = await deps.pool.query(
+      'UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND ($2 OR user_id = $3) RETURNING id',
+      [/^\d+$/.test(String(req.params.id)) ? Number(req.params.id) : -1, principal.role === 'admin', principal.userId ?? -1],
+    );
+    if (!r.rowCount) {
+      res.status(404).json({ error: 'not_found', reason: 'no such token of yours' });
+      return;
+    }
+    res.status(204).end();
+  });
+
+  router.get('/tokens', async (_req, res) => {
+    const principal = res.locals.principal as Principal;
+    const r = await deps.pool.query(
+      'SELECT id, name, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt" FROM api_tokens WHERE user_id = $1 ORDER BY id',
+      [principal.userId ?? -1],
+    );
+    res.json({ tokens: r.rows });
+  });
+
   router.get('/users', allow('admin'), async (_req, res) => {
     const r = await deps.pool.query('SELECT id, username, role, locked_until AS "lockedUntil", disabled_at AS "disabledAt", created_at AS "createdAt" FROM users ORDER BY username');
     res.json({ users: r.rows });

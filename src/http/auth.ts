@@ -33,7 +33,15 @@ export function authenticate(pool: pg.Pool, adminToken: string) {
     const match = /^Bearer\s+(.+)$/i.exec(req.header('Authorization') ?? '');
     const token = match?.[1]?.trim();
     let principal: Principal | undefined;
-    if (token && timingSafeEqual(digest(token), expected)) principal = { actor: 'admin-token', role: 'admin', userId: undefined };
+    if (token && timingSafeEqual(digest(token), expected)) {
+      // ADMIN_TOKEN only bootstraps the first admin: once one exists, people sign in.
+      const admins = await pool.query("SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL LIMIT 1");
+      if (admins.rowCount) {
+        res.status(401).json({ error: 'unauthorized', reason: 'ADMIN_TOKEN only bootstraps the first admin; an admin exists: use a personal API token' });
+        return;
+      }
+      principal = { actor: 'admin-token', role: 'admin', userId: undefined };
+    }
     else if (token?.startsWith('ars_')) principal = await principalForToken(pool, token);
     else if (!token) {
       // The web pages call the API with their session cookie; a change needs the session's CSRF token.
