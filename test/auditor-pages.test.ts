@@ -80,3 +80,47 @@ describe('auditor pages', () => {
     expect(forbidden?.status()).toBe(403);
   }, 60_000);
 });
+
+describe('pages by role', () => {
+  async function sessionCookie(username: string, password: string): Promise<string> {
+    const form = await fetch(`${app.url}/login`);
+    const csrfCookie = /ars_login_csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const res = await fetch(`${app.url}/login`, {
+      method: 'POST',
+      headers: { Cookie: `ars_login_csrf=${csrfCookie}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username, password, csrf }),
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(303);
+    return /ars_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
+  }
+
+  it('admin and auditor see the pages, an agent gets 403, nobody is sent to sign in, a wrong password is refused', async () => {
+    await api(app, 'POST', '/api/users', { username: 'admin9', password: 'admin-password-99', role: 'admin' });
+    const sessions = {
+      admin: await sessionCookie('admin9', 'admin-password-99'),
+      auditor: await sessionCookie('auditor1', 'auditor-password-1'),
+      agent: await sessionCookie('agent1', 'agent-password-11'),
+    };
+    for (const page of ['/consents', `/consents/${consent.id}`, '/consents?payerNumber=PG1&method=5&status=ready&account=0333']) {
+      for (const [role, expected] of [['admin', 200], ['auditor', 200], ['agent', 403]] as const) {
+        const res = await fetch(`${app.url}${page}`, { headers: { Cookie: `ars_session=${sessions[role]}` }, redirect: 'manual' });
+        expect(res.status, `${role} ${page}`).toBe(expected);
+        if (expected === 200) expect(await res.text()).toContain('PG1');
+      }
+      expect((await fetch(`${app.url}${page}`, { redirect: 'manual' })).status).toBe(303);
+    }
+    const form = await fetch(`${app.url}/login`);
+    const csrfCookie = /ars_login_csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const wrong = await fetch(`${app.url}/login`, {
+      method: 'POST',
+      headers: { Cookie: `ars_login_csrf=${csrfCookie}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'auditor1', password: 'nope', csrf }),
+      redirect: 'manual',
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('아이디 또는 비밀번호가 맞지 않습니다');
+  });
+});
