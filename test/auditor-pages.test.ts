@@ -82,16 +82,21 @@ describe('auditor pages', () => {
 });
 
 describe('pages by role', () => {
-  async function sessionCookie(username: string, password: string): Promise<string> {
+  /** Signs in as a browser would: the login form's CSRF cookie and hidden field, then the post. */
+  async function login(username: string, password: string): Promise<Response> {
     const form = await fetch(`${app.url}/login`);
     const csrfCookie = /ars_login_csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')![1]!;
     const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-    const res = await fetch(`${app.url}/login`, {
+    return fetch(`${app.url}/login`, {
       method: 'POST',
       headers: { Cookie: `ars_login_csrf=${csrfCookie}`, 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ username, password, csrf }),
       redirect: 'manual',
     });
+  }
+
+  async function sessionCookie(username: string, password: string): Promise<string> {
+    const res = await login(username, password);
     expect(res.status).toBe(303);
     return /ars_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
   }
@@ -111,15 +116,7 @@ describe('pages by role', () => {
       }
       expect((await fetch(`${app.url}${page}`, { redirect: 'manual' })).status).toBe(303);
     }
-    const form = await fetch(`${app.url}/login`);
-    const csrfCookie = /ars_login_csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')![1]!;
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-    const wrong = await fetch(`${app.url}/login`, {
-      method: 'POST',
-      headers: { Cookie: `ars_login_csrf=${csrfCookie}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: 'auditor1', password: 'nope', csrf }),
-      redirect: 'manual',
-    });
+    const wrong = await login('auditor1', 'nope');
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain('아이디 또는 비밀번호가 맞지 않습니다');
   });

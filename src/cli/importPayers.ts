@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { ConfigError, loadConfig } from '../config.js';
-import { payerInputSchema, payerProblem, upsertPayer } from '../consent/payers.js';
+import { payerInputSchema, upsertPayer } from '../consent/payers.js';
+import { firstProblem } from '../consent/problems.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 
@@ -25,7 +26,7 @@ export async function importPayersCsv(file: string, databaseUrl: string | undefi
       if (typeof raw.amountDue === 'string') raw.amountDue = /^\d+$/.test(raw.amountDue) ? Number(raw.amountDue) : raw.amountDue;
       const parsed = payerInputSchema.safeParse(raw);
       if (!parsed.success) {
-        const { field, reason } = payerProblem(parsed.error);
+        const { field, reason } = firstProblem(parsed.error);
         rejected.push(`line ${info.lines}: ${field} ${reason}`);
         continue;
       }

@@ -32,15 +32,6 @@ export const payerInputSchema = z
 
 export type PayerInput = z.output<typeof payerInputSchema>;
 
-/** First problem of a payer input, as "field: reason". */
-export function payerProblem(error: z.ZodError): { field: string; reason: string } {
-  const issue = error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') return { field: issue.keys.join(','), reason: 'is not a known field' };
-  const field = issue.path.join('.') || '(body)';
-  const reason = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-  return { field, reason };
-}
-
 type PayerRow = {
   payer_number: string;
   name: string;

@@ -3,7 +3,8 @@ import express from 'express';
 import { z } from 'zod';
 import { exportBatch, ExportError } from '../export/exporter.js';
 import type pg from 'pg';
-import { findPayer, payerInputSchema, payerProblem, upsertPayer } from '../consent/payers.js';
+import { findPayer, payerInputSchema, upsertPayer } from '../consent/payers.js';
+import { firstProblem } from '../consent/problems.js';
 import { consentById, consentJson, FilterError, listConsents } from '../consent/consents.js';
 import { accessLogFor, logAccess as writeAccessLog, remoteOf, verifyAccessLogChain } from '../consent/accessLog.js';
 import { sha256File } from '../jobs/files.js';
@@ -17,6 +18,11 @@ export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string };
 async function logAccess(pool: pg.Pool, req: express.Request, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
   const actor = (req.res?.locals.principal as Principal | undefined)?.actor ?? 'unknown';
   await writeAccessLog(pool, { actor, action, target, remote: remoteOf(req), detail });
+}
+
+function sendValidationError(res: express.Response, error: z.ZodError): void {
+  const { field, reason } = firstProblem(error);
+  res.status(400).json({ error: 'validation', field, reason, message: `${field} ${reason}` });
 }
 
 const exportSchema = z
@@ -61,9 +67,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   router.post('/users', allow('admin'), async (req, res) => {
     const parsed = newUserSchema.safeParse(req.body);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.join('.') || '(body)';
-      res.status(400).json({ error: 'validation', field, reason: issue.message, message: `${field} ${issue.message}` });
+      sendValidationError(res, parsed.error);
       return;
     }
     const created = await createUser(deps.pool, parsed.data);
@@ -133,8 +137,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   router.post('/payers', allow('admin'), async (req, res) => {
     const parsed = payerInputSchema.safeParse(req.body);
     if (!parsed.success) {
-      const { field, reason } = payerProblem(parsed.error);
-      res.status(400).json({ error: 'validation', field, reason, message: `${field} ${reason}` });
+      sendValidationError(res, parsed.error);
       return;
     }
     const created = await upsertPayer(deps.pool, parsed.data);
@@ -258,9 +261,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   router.post('/exports', allow('admin', 'auditor'), async (req, res) => {
     const parsed = exportSchema.safeParse(req.body);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.join('.') || '(body)';
-      res.status(400).json({ error: 'validation', field, reason: issue.message, message: `${field} ${issue.message}` });
+      sendValidationError(res, parsed.error);
       return;
     }
     const p = parsed.data;
