@@ -33,10 +33,7 @@ afterAll(async () => {
 
 async function consentCall(answer: 'key' | 'voice'): Promise<TestCall> {
   const call = new TestCall(app);
-  await call.start();
-  await call.press('2');
-  await call.press('19940424');
-  await call.press('08175023332200333');
+  await call.toReadback();
   if (answer === 'key') await call.press('1');
   else await call.speak('네 맞습니다');
   expect(call.has('Hangup')).toBe(true);
@@ -241,10 +238,7 @@ describe('from recording to consent record', () => {
 
   it('a recording of a declined readback is not evidence: not downloaded, deleted at Twilio', async () => {
     const call = new TestCall(app);
-    await call.start();
-    await call.press('2');
-    await call.press('19940424');
-    await call.press('08175023332200333');
+    await call.toReadback();
     nock('https://api.twilio.com').post(/Recordings\/Twilio\.CURRENT\.json/).reply(200, {});
     await call.press('2');
     const recordingSid = newRecordingSid();

@@ -85,10 +85,7 @@ afterAll(async () => {
 describe('a worker killed in the middle of a job', () => {
   it('the job runs again in a new worker: one consent, one MP3, one SMS', async () => {
     const call = new TestCall(web);
-    await call.start();
-    await call.press('2');
-    await call.press('19940424');
-    await call.press('08175023332200333');
+    await call.toReadback();
     await call.press('1');
     const recordingSid = newRecordingSid();
     const tape = consentTape({ answer: 'key' });

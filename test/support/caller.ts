@@ -59,6 +59,14 @@ export class TestCall {
     return this.verbs.some((v) => v.name === name || v.children.some((c) => c.name === name));
   }
 
+  /** The guideline's script up to the readback: menu 2, the birthdate, bank code + account. */
+  async toReadback(birthDate = '19940424', account = '08175023332200333'): Promise<Verb[]> {
+    await this.start();
+    await this.press('2');
+    await this.press(birthDate);
+    return this.press(account);
+  }
+
   async start(extra: Record<string, string> = {}): Promise<Verb[]> {
     return this.post('/twilio/voice', { ...this.base(), ...extra });
   }
