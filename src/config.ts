@@ -62,6 +62,20 @@ const envSchema = z.object({
     .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,2000,4000')
     .transform((v) => v.split(',').map(Number))
     .default([1000, 2000, 4000, 8000]),
+  /** Korea-time hours with no outbound calls, "HH:MM-HH:MM" (may wrap midnight), or "off". */
+  QUIET_HOURS: z
+    .string()
+    .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM-HH:MM in Korea time (e.g. 21:00-08:00) or off')
+    .default('21:00-08:00'),
+  /** Outbound consent requests an organisation may make a minute. */
+  CONSENT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  /** The number outbound calls come from, when the scenario names none. */
+  OUTBOUND_CALLER_ID: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form').optional(),
+  /** Signs every organisation's completion callbacks; without it each organisation gets its own, made at first use. */
+  CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  CALLBACK_RETRY_LIMIT: z.coerce.number().int().min(0).max(50).default(12),
+  CALLBACK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
 export type Config = {
@@ -95,7 +109,23 @@ export type Config = {
   reconcileAfterSeconds: number;
   jobs: { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number };
   media: { maxBytes: number; timeoutMs: number; retryDelaysMs: number[] };
+  outbound: {
+    /** Minutes after Korean midnight: [from, to); undefined when off. */
+    quietHours: { from: number; to: number } | undefined;
+    requestsPerMinute: number;
+    callerId: string | undefined;
+    callbackSecret: string | undefined;
+    callbackRetryLimit: number;
+    callbackRetryDelaySeconds: number;
+    callbackTimeoutMs: number;
+  };
 };
+
+function parseQuietHours(value: string): { from: number; to: number } | undefined {
+  if (value === 'off') return undefined;
+  const [from, to] = value.split('-').map((hm) => Number(hm.slice(0, 2)) * 60 + Number(hm.slice(3, 5)));
+  return from === to ? undefined : { from: from!, to: to! };
+}
 
 export class ConfigError extends Error {}
 
@@ -166,5 +196,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       superviseSeconds: e.JOB_SUPERVISE_SECONDS,
     },
     media: { maxBytes: e.MEDIA_MAX_BYTES, timeoutMs: e.MEDIA_TIMEOUT_MS, retryDelaysMs: e.MEDIA_RETRY_DELAYS_MS },
+    outbound: {
+      quietHours: parseQuietHours(e.QUIET_HOURS),
+      requestsPerMinute: e.CONSENT_REQUESTS_PER_MINUTE,
+      callerId: e.OUTBOUND_CALLER_ID ?? (demo ? '+8215880000' : undefined),
+      callbackSecret: e.CALLBACK_SECRET,
+      callbackRetryLimit: e.CALLBACK_RETRY_LIMIT,
+      callbackRetryDelaySeconds: e.CALLBACK_RETRY_DELAY_SECONDS,
+      callbackTimeoutMs: e.CALLBACK_TIMEOUT_MS,
+    },
   };
 }

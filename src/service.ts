@@ -22,6 +22,7 @@ import { QUEUES, startJobQueue, type JobQueue } from './jobs/queue.js';
 import { purgeExpired } from './jobs/retention.js';
 import { createRecordingPipeline, type RecordingPipeline } from './jobs/recordingPipeline.js';
 import { demoRoutes, seedDemoPayers } from './simulator/demo.js';
+import { createConsentRequests, type ConsentRequests } from './jobs/consentRequests.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
 
 export type RunningService = {
@@ -35,6 +36,7 @@ export type RunningService = {
   standIn: StandIn | undefined;
   encoder: Encoder;
   config: Config;
+  requests: ConsentRequests;
   close(): Promise<void>;
 };
 
@@ -54,7 +56,11 @@ export async function startService(config: Config, options: { logger?: Logger } 
   const base = config.publicBaseUrl;
   const encoder: Encoder =
     config.audioEncoder === 'auto' ? ((await ffmpegAvailable()) ? 'ffmpeg' : 'lame') : config.audioEncoder;
-  const queue = await startJobQueue(db.url, log, config.jobs);
+  const queue = await startJobQueue(db.url, log, {
+    ...config.jobs,
+    retries: { [QUEUES.requestCallback]: { retryLimit: config.outbound.callbackRetryLimit, retryDelaySeconds: config.outbound.callbackRetryDelaySeconds } },
+  });
+  let requests: ConsentRequests | undefined;
   const pipeline = createRecordingPipeline({
     pool: db.pool,
     queue,
@@ -68,9 +74,13 @@ export async function startService(config: Config, options: { logger?: Logger } 
     encoder: () => encoder,
     media: config.media,
     reconcileAfterSeconds: config.reconcileAfterSeconds,
+    onConsentRecorded: async (consent) => requests?.onConsentRecorded(consent),
+    onConsentFailed: async (callSid, reason) => requests?.onConsentFailed(callSid, reason),
   });
+  requests = createConsentRequests({ pool: db.pool, queue, twilio, scenarios, log, publicBaseUrl: base, outbound: config.outbound });
   if (config.pipelineWorkers) {
     await pipeline.startWorkers(config.pipelineConcurrency);
+    await requests.startWorkers();
     await queue.work(QUEUES.retention, 1, async () => {
       await purgeExpired(db.pool, config.retentionYears, log);
     });
@@ -84,6 +94,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
     scenarios,
     twilio,
     log,
+    requests,
     urls: {
       gatherAction: (turn) => `${base}/twilio/voice/gather?turn=${turn}`,
       recordingCallback: (attempt) => `${base}/twilio/recording?attempt=${attempt}`,
@@ -94,9 +105,11 @@ export async function startService(config: Config, options: { logger?: Logger } 
   if (standIn) await seedDemoPayers(db.pool);
   const app = createHttpApp({
     log,
-    twilio: twilioRoutes({ authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback }),
+    twilio: twilioRoutes({
+      authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
+    }),
     public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })),
-    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports') }),
+    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests }),
     ...(standIn
       ? {
           extra: (a) =>
@@ -126,6 +139,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
     pipeline,
     encoder,
     standIn,
+    requests,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

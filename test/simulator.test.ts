@@ -1,12 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectDtmf } from '../src/audio/analysis.js';
-import { ffmpegDecodeToPcm } from '../src/audio/ffmpegEncoder.js';
 import { parseCallerScript, runCall, scriptedInputs, startStandInServer, type CallEvent } from '../src/simulator/index.js';
 import { api, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
-import { waitForConsent } from './support/recording.js';
+import { decodedConsentAudio, waitForConsent } from './support/recording.js';
 
 let app: TestApp;
 let sim: Awaited<ReturnType<typeof startStandInServer>>;
@@ -30,12 +26,7 @@ function call(keys: string, says: string[] = [], from = '+821012345678') {
   }).then((r) => ({ ...r, said: events.filter((e) => e.kind === 'ars').map((e) => (e as { text: string }).text) }));
 }
 
-async function decodedMp3(consentId: string): Promise<Int16Array> {
-  const res = await fetch(`${app.url}/api/consents/${consentId}/audio`, { headers: { Authorization: `Bearer ${app.config.adminToken}` } });
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'sim-')), 'c.mp3');
-  writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-  return ffmpegDecodeToPcm(file);
-}
+const decodedMp3 = (consentId: string) => decodedConsentAudio(app, consentId);
 
 describe('end to end through the call simulator', () => {
   it('key consent: the MP3 holds the key tone of the consent and none of the identity digits', async () => {

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import { findPayer, findPayersByPhone } from '../consent/payers.js';
 import type { Logger } from '../log.js';
-import { initialState, runTurn, type CallState, type Effect, type Input, type TurnResult } from '../scenario/engine.js';
+import { initialState, runTurn, type AccountEntry, type CallState, type Effect, type Input, type PayerSnapshot, type TurnResult } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
@@ -18,6 +18,11 @@ export type CallServiceDeps = {
   log: Logger;
   /** Called after a turn that ended in consent, once the transaction committed. */
   onConsent?: (callSid: string, attempt: number) => void;
+  /** Outbound calls placed for a website's consent request. */
+  requests?: {
+    forAnswer(requestId: string, callSid: string): Promise<{ requestId: string; scenarioId: string; code: string; payer: PayerSnapshot; account: AccountEntry } | undefined>;
+    onCallEnded(requestId: string, state: CallState, maxAttempts: number): Promise<void>;
+  };
 };
 
 export type WebhookParams = Record<string, string | undefined>;
@@ -128,6 +133,14 @@ export function createCallService(deps: CallServiceDeps) {
     return replay((await getCall(pool, callSid))!, 'start');
   }
 
+  /** A request's call ended in this turn: the request follows (after the commit, off the webhook's path). */
+  function requestCallEnded(before: CallState, after: CallState, scenario: Scenario): void {
+    if (!deps.requests || !after.request || after.step !== 'ended' || before.step === 'ended') return;
+    deps.requests.onCallEnded(after.request.id, after, scenario.maxAttempts).catch((err: Error) => {
+      log.error({ requestId: after.request!.id, err: err.message }, 'could not update the consent request');
+    });
+  }
+
   async function guarded(callSid: string | undefined, work: () => Promise<Answer>): Promise<string> {
     try {
       const { twiml, effects } = await work();
@@ -149,6 +162,34 @@ export function createCallService(deps: CallServiceDeps) {
       }
       // A repeated CallSid is caught by the insert and answered as a replay.
       return guarded(callSid, () => startCall(params, callSid));
+    },
+
+    /** POST /twilio/outbound?request=ID: the payer answered the call placed for a consent request. */
+    answerRequest(requestId: string | undefined, params: WebhookParams): Promise<string> {
+      const callSid = params.CallSid;
+      if (!validCallSid(callSid) || !requestId) {
+        log.warn('outbound answer webhook without a valid CallSid or request');
+        return Promise.resolve(apologyTwiml(defaultScenario(), SORRY));
+      }
+      return guarded(callSid, async () => {
+        const existing = await getCall(pool, callSid);
+        if (existing) return replay(existing, 'start');
+        const request = await deps.requests?.forAnswer(requestId, callSid);
+        if (!request) {
+          log.warn({ callSid, requestId: requestId.slice(0, 40) }, 'outbound call for an unknown or finished consent request');
+          return { twiml: apologyTwiml(defaultScenario(), SORRY), effects: [] };
+        }
+        const scenario = scenarios.byId(request.scenarioId) ?? scenarios.forCalledNumber(undefined);
+        const result = runTurn(scenario, initialState(scenario), { kind: 'startRequest', ...request }, { newSmsCode: newSmsCode(), callSid });
+        const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
+        const events = turnEvents(0, result.log, result.actions, result.state.step);
+        const call = { callSid, scenarioId: scenario.id, from: validPhone(params.From), to: validPhone(params.To), direction: 'outbound', requestId: request.requestId };
+        if (await commitNewCall(pool, call, result.state, twiml, events)) {
+          remember({ call_sid: callSid, scenario_id: scenario.id, from_number: call.from ?? null, state: result.state, last_twiml: twiml, version: 0 });
+          return { twiml, effects: result.effects };
+        }
+        return replay((await getCall(pool, callSid))!, 'start');
+      });
     },
 
     /** POST /twilio/voice/gather?turn=N: the caller's answer to turn N. */
@@ -182,6 +223,7 @@ export function createCallService(deps: CallServiceDeps) {
         const events = turnEvents(state.turn, result.log, result.actions, result.state.step);
         if (await commitTurn(pool, callSid, row.version, result.state, twiml, events)) {
           remember({ ...row, state: result.state, last_twiml: twiml, version: row.version + 1 });
+          requestCallEnded(state, result.state, scenario);
           return { twiml, effects: result.effects };
         }
         // Another delivery of this webhook, or another process, got there first.
@@ -196,6 +238,8 @@ export function createCallService(deps: CallServiceDeps) {
       if (!validCallSid(callSid)) return;
       const ended = ['completed', 'busy', 'failed', 'no-answer', 'canceled'].includes(params.CallStatus ?? '');
       if (!ended) return;
+      // A call handed to an agent stays live after its ARS part: this is when it really ended.
+      await pool.query('UPDATE calls SET hung_up_at = COALESCE(hung_up_at, now()) WHERE call_sid = $1', [callSid]);
       for (let attempt = 0; attempt < 5; attempt++) {
         const row = (attempt === 0 ? recent.get(callSid) : undefined) ?? (await getCall(pool, callSid));
         if (!row) return;

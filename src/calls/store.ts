@@ -50,7 +50,7 @@ const INSERT_EVENTS = `INSERT INTO call_events (call_sid, turn, step, kind, deta
 /** Inserts a new call with its first turn; false when the CallSid exists already (a replay). */
 export async function commitNewCall(
   db: Db,
-  call: { callSid: string; scenarioId: string; from: string | undefined; to: string | undefined; direction: string },
+  call: { callSid: string; scenarioId: string; from: string | undefined; to: string | undefined; direction: string; requestId?: string | undefined },
   state: CallState,
   twiml: string,
   events: EventInsert[],
@@ -59,13 +59,13 @@ export async function commitNewCall(
   const r = await db.query<{ n: number }>({
     name: 'new-call',
     text: `WITH w AS (
-       INSERT INTO calls (call_sid, scenario_id, from_number, to_number, direction, state, last_twiml, step, outcome, outcome_detail, payer_number, bank_code, account_number)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       INSERT INTO calls (call_sid, scenario_id, from_number, to_number, direction, state, last_twiml, step, outcome, outcome_detail, payer_number, bank_code, account_number, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15)
        ON CONFLICT (call_sid) DO NOTHING RETURNING call_sid
      ), e AS (${INSERT_EVENTS.replace('$EVENTS', '$14')} RETURNING 1)
      SELECT (SELECT count(*) FROM w)::int AS n`,
     values: [call.callSid, call.scenarioId, call.from ?? null, call.to ?? null, call.direction, state, twiml,
-      c.step, c.outcome, c.outcomeDetail, c.payerNumber, c.bankCode, c.accountNumber, JSON.stringify(events)],
+      c.step, c.outcome, c.outcomeDetail, c.payerNumber, c.bankCode, c.accountNumber, JSON.stringify(events), call.requestId ?? null],
   });
   return r.rows[0]!.n === 1;
 }

@@ -21,6 +21,8 @@ export type RecordingFacts = {
   arsFrames: Frames;
   consentBy: 'key' | 'voice';
   speech: string | undefined;
+  /** What the payer keyed in to consent ('1', or the code a website showed); its last key tone is looked for. */
+  consentKey?: string | undefined;
 };
 
 /** About how long a prompt takes to say: Korean TTS speaks some 7 syllables a second at its fastest. */
@@ -63,15 +65,13 @@ export function checkEvidence(events: CallEvent[], rec: RecordingFacts): Evidenc
   }
 
   // 3. The recording is complete.
-  if (rec.truncated) add('complete', false, 'the WAV holds fewer bytes than its header declares (truncated)');
-  else if (rec.declaredSeconds !== undefined && rec.durationSeconds + 1.5 < rec.declaredSeconds) {
-    add('complete', false, `the audio is ${rec.durationSeconds.toFixed(1)} s but Twilio reported ${rec.declaredSeconds} s`);
-  } else add('complete', true, `${rec.durationSeconds.toFixed(1)} s of audio, as reported`);
+  checks.push(completeness(rec));
 
   // 4. The consent itself (R2).
   if (rec.consentBy === 'key') {
     const offset = started && announcement ? secondsBetween(started.at, announcement.at) : Number.NaN;
-    const keys = detectDtmfInFrames(rec.payerFrames).filter((k) => k.key === '1');
+    const lastKey = (rec.consentKey ?? '1').slice(-1);
+    const keys = detectDtmfInFrames(rec.payerFrames).filter((k) => k.key === lastKey);
     const keyAt = keys.at(-1)?.atSeconds;
     // Where the answer was given: the key tone on the payer's track, else the gap before the ARS's last block of speech.
     const blocks = speechBlocks(rec.arsFrames);
@@ -92,6 +92,14 @@ export function checkEvidence(events: CallEvent[], rec: RecordingFacts): Evidenc
   }
 
   return { passed: checks.every((c) => c.ok), checks };
+}
+
+function completeness(rec: { truncated: boolean; declaredSeconds: number | undefined; durationSeconds: number }): EvidenceCheck {
+  if (rec.truncated) return { name: 'complete', ok: false, reason: 'the WAV holds fewer bytes than its header declares (truncated)' };
+  if (rec.declaredSeconds !== undefined && rec.durationSeconds + 1.5 < rec.declaredSeconds) {
+    return { name: 'complete', ok: false, reason: `the audio is ${rec.durationSeconds.toFixed(1)} s but Twilio reported ${rec.declaredSeconds} s` };
+  }
+  return { name: 'complete', ok: true, reason: `${rec.durationSeconds.toFixed(1)} s of audio, as reported` };
 }
 
 function secondsBetween(a: Date, b: Date): number {
@@ -126,4 +134,56 @@ export function speechBlocks(arsFrames: Frames): { from: number; to: number }[] 
   });
   if (start >= 0) blocks.push({ from: start * frameSeconds, to: (arsFrames.length - gap) * frameSeconds });
   return blocks;
+}
+
+/** What the agent console logged of a marked part: start, pauses, resumes and the finish. */
+export type AgentEvent = { at: Date; kind: string; detail: Record<string, any> };
+
+export type AgentRecordingFacts = {
+  script: string;
+  durationSeconds: number;
+  declaredSeconds: number | undefined;
+  truncated: boolean;
+  payerFrames: Frames;
+  /** The agent's side of the call. */
+  agentFrames: Frames;
+};
+
+/**
+ * The evidence check of an agent's recorded call (method 4, R1-R3): only the marked part was
+ * recorded, the agent read the script, the file is whole, and the payer's own voice answers it.
+ */
+export function checkAgentEvidence(events: AgentEvent[], rec: AgentRecordingFacts): Evidence {
+  const checks: EvidenceCheck[] = [];
+  const add = (name: string, ok: boolean, reason: string) => checks.push({ name, ok, reason });
+
+  const start = events.find((e) => e.kind === 'start');
+  const finish = events.find((e) => e.kind === 'finish');
+  const pauses = events.filter((e) => e.kind === 'pause').length;
+  const resumes = events.filter((e) => e.kind === 'resume').length;
+  // 1. Only the marked part: recorded from Start to the agent's answer, paused parts left out (R3).
+  if (!start || !finish) add('markedPart', false, 'the start or the finish of the marked part is missing from its log');
+  else if (finish.detail.result !== 'consented') add('markedPart', false, `the agent marked the answer as ${finish.detail.result}`);
+  else if (pauses !== resumes && !(pauses === resumes + 1 && finish.detail.whilePaused)) add('markedPart', false, `${pauses} pauses but ${resumes} resumes`);
+  else {
+    add('markedPart', true, `recorded from Start to the agent's answer ${secondsBetween(start.at, finish.at)} s later${pauses ? `, ${pauses} pause${pauses > 1 ? 's' : ''} left out` : ''}; nothing before or after is on the recording`);
+  }
+
+  // 2. The agent read the script with every R1 item.
+  const needed = estimatedSpeechSeconds(rec.script) * MIN_SHARE_OF_ESTIMATE;
+  const agentSpeech = speechSeconds(rec.agentFrames, 0, rec.durationSeconds);
+  if (agentSpeech < needed) add('scriptRead', false, `the agent's track carries ${agentSpeech.toFixed(1)} s of speech, less than the script needs (${needed.toFixed(1)} s)`);
+  else add('scriptRead', true, `${agentSpeech.toFixed(1)} s of the agent's speech for a script of about ${(needed / MIN_SHARE_OF_ESTIMATE).toFixed(1)} s`);
+
+  // 3. The recording is complete.
+  checks.push(completeness(rec));
+
+  // 4. The payer's own voice after the script (R2).
+  const blocks = speechBlocks(rec.agentFrames);
+  const from = blocks[0]?.to ?? 0;
+  const payerSpeech = speechSeconds(rec.payerFrames, from, rec.durationSeconds);
+  if (payerSpeech < 0.25) add('payerSaidYes', false, `the payer's track has ${payerSpeech.toFixed(2)} s of speech after the script (from ${from.toFixed(1)} s): the answer is not on the recording`);
+  else add('payerSaidYes', true, `${payerSpeech.toFixed(1)} s of the payer's voice after the script (from ${from.toFixed(1)} s); the agent marked it as consent`);
+
+  return { passed: checks.every((c) => c.ok), checks };
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 const PARAMS = { N: 16384, r: 8, p: 1 };
 
-export type Role = 'admin' | 'agent' | 'auditor';
+export type Role = 'admin' | 'agent' | 'auditor' | 'integration';
 export type Principal = { actor: string; role: Role; userId: number | undefined };
 
 export const MAX_FAILED_LOGINS = 5;
@@ -18,7 +18,7 @@ export const newUserSchema = z
   .object({
     username: z.string().regex(/^[a-z0-9._-]{3,40}$/, 'lower-case letters, digits, dot, dash or underscore, 3 to 40'),
     password: z.string().min(12, 'at least 12 characters').max(200),
-    role: z.enum(['admin', 'agent', 'auditor']),
+    role: z.enum(['admin', 'agent', 'auditor', 'integration']),
   })
   .strict();
 

@@ -12,8 +12,10 @@ import { kstDayStart } from '../consent/time.js';
 import { allow, authenticate } from './auth.js';
 import { rateLimit } from 'express-rate-limit';
 import { checkLogin, createUser, issueToken, newUserSchema, type Principal } from '../consent/users.js';
+import { RequestRefused, type ConsentRequests } from '../jobs/consentRequests.js';
+import { organizationCodeProblem } from '../consent/rules.js';
 
-export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string };
+export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string; requests: ConsentRequests };
 
 async function logAccess(pool: pg.Pool, req: express.Request, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
   const actor = (req.res?.locals.principal as Principal | undefined)?.actor ?? 'unknown';
@@ -82,8 +84,8 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   /** Admins change a user's role, disable or enable them, or lift a lockout. */
   router.patch('/users/:username', allow('admin'), async (req, res) => {
     const body = (req.body ?? {}) as { role?: unknown; disabled?: unknown; unlock?: unknown };
-    if (body.role !== undefined && !['admin', 'agent', 'auditor'].includes(String(body.role))) {
-      res.status(400).json({ error: 'validation', field: 'role', reason: 'must be admin, agent or auditor' });
+    if (body.role !== undefined && !['admin', 'agent', 'auditor', 'integration'].includes(String(body.role))) {
+      res.status(400).json({ error: 'validation', field: 'role', reason: 'must be admin, agent, auditor or integration' });
       return;
     }
     if (body.disabled !== undefined && typeof body.disabled !== 'boolean') {
@@ -256,6 +258,40 @@ export function apiRoutes(deps: ApiDeps): express.Router {
 
   router.get('/access-log/verify', allow('admin', 'auditor'), async (_req, res) => {
     res.json(await verifyAccessLogChain(deps.pool));
+  });
+
+  /** An organisation's website asks for a consent call (method 5): the id and the 2-digit code to show. */
+  router.post('/consent-requests', allow('admin', 'integration'), async (req, res) => {
+    try {
+      const row = await deps.requests.create(req.body, (res.locals.principal as Principal).actor);
+      await logAccess(deps.pool, req, 'consent-request', `consent-request:${row.id}`, { organizationCode: row.organization_code });
+      res.status(201).location(`/api/consent-requests/${row.id}`).json({ ...(await deps.requests.show(row.id)), id: row.id, code: row.code });
+    } catch (err) {
+      if (!(err instanceof RequestRefused)) throw err;
+      if (err.retryAfterSeconds) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      const error = err.status === 429 ? 'rate_limited' : err.status === 400 ? 'validation' : 'unavailable';
+      res.status(err.status).json({ error, ...(err.field ? { field: err.field } : {}), reason: err.reason, message: err.field ? `${err.field} ${err.reason}` : err.reason });
+    }
+  });
+
+  router.get('/consent-requests/:id', allow('admin', 'integration', 'auditor'), async (req, res) => {
+    const shown = await deps.requests.show(String(req.params.id));
+    if (!shown) {
+      res.status(404).json({ error: 'not_found', reason: 'no consent request with that id' });
+      return;
+    }
+    res.json(shown);
+  });
+
+  /** The secret an organisation verifies its completion callbacks with (HMAC-SHA256 of the body). */
+  router.get('/organizations/:code/callback-secret', allow('admin'), async (req, res) => {
+    const code = String(req.params.code);
+    if (organizationCodeProblem('firmBanking', code)) {
+      res.status(400).json({ error: 'validation', field: 'code', reason: 'an organisation code is letters and digits, at most 20' });
+      return;
+    }
+    await logAccess(deps.pool, req, 'read-callback-secret', `organization:${code}`);
+    res.json({ organizationCode: code, secret: await deps.requests.secretFor(code), algorithm: 'HMAC-SHA256', header: 'X-Ars-Signature' });
   });
 
   router.post('/exports', allow('admin', 'auditor'), async (req, res) => {

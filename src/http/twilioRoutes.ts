@@ -8,8 +8,15 @@ export type TwilioRouteDeps = {
   publicBaseUrl: string;
   calls: CallService;
   log: Logger;
-  recordingCallback?: (params: WebhookParams, attempt: string | undefined) => Promise<void>;
+  recordingCallback?: (params: WebhookParams, query: Record<string, string | undefined>) => Promise<void>;
+  /** Progress of a call placed for a consent request (its StatusCallback carries ?request=ID). */
+  requestStatus?: (requestId: string, params: WebhookParams) => Promise<void>;
 };
+
+function queryParam(req: Request, name: string): string | undefined {
+  const v = req.query[name];
+  return typeof v === 'string' ? v : undefined;
+}
 
 /** Only string fields reach the handlers; repeated or nested fields are dropped. */
 function params(req: Request): WebhookParams {
@@ -30,21 +37,24 @@ export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
 
   router.post('/voice', async (req, res) => sendTwiml(res, await deps.calls.answer(params(req))));
   router.post('/voice/gather', async (req, res) => {
-    const turn = typeof req.query.turn === 'string' ? req.query.turn : undefined;
-    sendTwiml(res, await deps.calls.gather(turn, params(req)));
+    sendTwiml(res, await deps.calls.gather(queryParam(req, 'turn'), params(req)));
+  });
+  router.post('/outbound', async (req, res) => {
+    sendTwiml(res, await deps.calls.answerRequest(queryParam(req, 'request'), params(req)));
   });
   router.post('/status', async (req, res) => {
     try {
       await deps.calls.status(params(req));
+      const requestId = queryParam(req, 'request');
+      if (requestId) await deps.requestStatus?.(requestId, params(req));
     } catch (err) {
       deps.log.error({ err: (err as Error).message }, 'call status callback failed');
     }
     res.status(204).end();
   });
   router.post('/recording', async (req, res) => {
-    const attempt = typeof req.query.attempt === 'string' ? req.query.attempt : undefined;
     try {
-      await deps.recordingCallback?.(params(req), attempt);
+      await deps.recordingCallback?.(params(req), { attempt: queryParam(req, 'attempt'), agentConsent: queryParam(req, 'agentConsent') });
     } catch (err) {
       // Never a 5xx to Twilio: the reconciliation sweep finds the recording from Twilio's side.
       deps.log.error({ err: (err as Error).message }, 'recording callback could not be stored');

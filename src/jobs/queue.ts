@@ -12,19 +12,29 @@ export const QUEUES = {
   deleteAtTwilio: 'recording-delete',
   notifyPayer: 'consent-notify',
   retention: 'retention-purge',
+  placeConsentCall: 'consent-request-call',
+  requestCallback: 'consent-request-callback',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export type JobQueue = {
-  send(queue: QueueName, data: object, options?: { singletonKey?: string; startAfterSeconds?: number }): Promise<void>;
+  send(queue: QueueName, data: object, options?: { singletonKey?: string; startAfterSeconds?: number; startAfter?: Date }): Promise<void>;
   work(queue: QueueName, concurrency: number, handler: (data: any, job: { retryCount: number; retryLimit: number; id: string }) => Promise<void>): Promise<void>;
   /** A recurring job (cron, Korea time), at most one a tick however many processes run. */
   schedule(queue: QueueName, cron: string): Promise<void>;
   stop(): Promise<void>;
 };
 
-export type QueueOptions = { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number };
+export type QueueOptions = {
+  jobTimeoutSeconds: number;
+  retryLimit: number;
+  retryDelaySeconds: number;
+  pollingSeconds: number;
+  superviseSeconds: number;
+  /** Retries of particular queues, where they differ from the rest. */
+  retries?: Partial<Record<QueueName, { retryLimit: number; retryDelaySeconds: number }>>;
+};
 
 export async function startJobQueue(connectionString: string, log: Logger, opts: QueueOptions): Promise<JobQueue> {
   const boss = new PgBoss({ connectionString, schema: 'pgboss', max: 4, useListenNotify: true, superviseIntervalSeconds: opts.superviseSeconds, monitorIntervalSeconds: opts.superviseSeconds });
@@ -40,12 +50,14 @@ export async function startJobQueue(connectionString: string, log: Logger, opts:
     notify: true,
   };
   for (const name of Object.values(QUEUES)) {
+    const own = opts.retries?.[name];
+    const queueOptions = own ? { ...options, retryLimit: own.retryLimit, retryDelay: own.retryDelaySeconds } : options;
     // The settings of this start apply to the queues even when an earlier start created them.
-    if (await boss.getQueue(name)) await boss.updateQueue(name, options);
+    if (await boss.getQueue(name)) await boss.updateQueue(name, queueOptions);
     else {
-      await boss.createQueue(name, options).catch(async (err: Error) => {
+      await boss.createQueue(name, queueOptions).catch(async (err: Error) => {
         if (!/already exists|duplicate/i.test(err.message)) throw err;
-        await boss.updateQueue(name, options);
+        await boss.updateQueue(name, queueOptions);
       });
     }
   }
@@ -54,6 +66,7 @@ export async function startJobQueue(connectionString: string, log: Logger, opts:
       await boss.send(queue, data, {
         ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
         ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+        ...(options.startAfter ? { startAfter: options.startAfter } : {}),
       });
     },
     async work(queue, concurrency, handler) {

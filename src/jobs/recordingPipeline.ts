@@ -8,7 +8,10 @@ import { WavError } from '../audio/wav.js';
 import { getCall } from '../calls/store.js';
 import { isSid } from '../telephony/sids.js';
 import { consentById, consentByRecording, insertConsent, supersedeOlder, type ConsentRow } from '../consent/consents.js';
-import { checkEvidence, type CallEvent } from '../consent/evidence.js';
+import { checkAgentEvidence, checkEvidence, type AgentEvent, type CallEvent, type Evidence } from '../consent/evidence.js';
+import type { PreparedRecording } from '../audio/prepare.js';
+import type { PayerSnapshot } from '../scenario/engine.js';
+import type { Scenario } from '../scenario/schema.js';
 import { birthDateYYMMDD } from '../consent/rules.js';
 import { kstDate } from '../consent/time.js';
 import { newVerificationNumber } from '../consent/verification.js';
@@ -38,7 +41,45 @@ export type PipelineDeps = {
   encoder: () => Encoder;
   media: MediaOptions;
   reconcileAfterSeconds: number;
+  /** After a consent record is stored (ready or evidence_failed): consent requests follow it. */
+  onConsentRecorded?: (consent: ConsentRow) => Promise<void>;
+  /** A consent was given but its recording could not be made evidence. */
+  onConsentFailed?: (callSid: string, reason: string) => Promise<void>;
 };
+
+type AgentConsentRow = {
+  id: string;
+  call_sid: string;
+  state: string;
+  payer_number: string;
+  holder_name: string;
+  birth_date: string;
+  business_number: string | null;
+  phone: string | null;
+  bank_code: string;
+  account_number: string;
+  scenario_id: string;
+  script: string;
+  recording_sid: string | null;
+  finished_at: Date | null;
+};
+
+/** What a consent recording is evidence of, wherever it came from: the ARS (method 5) or an agent's call (method 4). */
+type ConsentSubject = {
+  methodCode: 4 | 5;
+  consentBy: 'key' | 'voice';
+  scenario: Scenario;
+  payer: PayerSnapshot;
+  account: { bankCode: string; accountNumber: string };
+  attempt: number;
+  consentedAt: Date;
+  check(prepared: PreparedRecording, rec: RecordingRow): Evidence;
+};
+
+/** An agent's marked part is evidence only once the agent marked the answer as consent. */
+function agentPurpose(state: string): 'consent' | 'awaiting-agent' | 'not-consent' {
+  return state === 'consented' ? 'consent' : state === 'recording' || state === 'paused' ? 'awaiting-agent' : 'not-consent';
+}
 
 type RecordingRow = {
   recording_sid: string;
@@ -71,8 +112,51 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     return call.state.readbacks;
   }
 
+  async function agentConsentFor(idParam: string | undefined, recordingSid: string, callSid: string): Promise<AgentConsentRow | undefined> {
+    const id = idParam && /^[0-9a-f-]{36}$/i.test(idParam) ? idParam : null;
+    const r = await pool.query<AgentConsentRow>('SELECT * FROM agent_consents WHERE (id = $1 OR recording_sid = $2) AND call_sid = $3 LIMIT 1', [id, recordingSid, callSid]);
+    return r.rows[0];
+  }
+
+  function enqueueConsent(recordingSid: string) {
+    return deps.queue.send(QUEUES.processRecording, { recordingSid }, { singletonKey: recordingSid });
+  }
+
+  async function skipNotEvidence(recordingSid: string, why: string): Promise<void> {
+    // Not evidence (R3): a readback the payer said no to, a call without consent, an agent's declined part.
+    await markPipeline(recordingSid, 'skipped', why);
+    if (deps.deleteAtTwilio) await deps.queue.send(QUEUES.deleteAtTwilio, { recordingSid, verifyLocalCopy: false }, { singletonKey: `delete-${recordingSid}` });
+  }
+
+  /**
+   * An agent's recording and the agent's answer arrive in either order; each side writes, then reads
+   * the other, so whichever comes second hands the recording on (the job itself is idempotent).
+   */
+  async function agentDecided(recordingSid: string): Promise<void> {
+    const rec = (await pool.query<{ status: string; pipeline: string; call_sid: string }>('SELECT status, pipeline, call_sid FROM recordings WHERE recording_sid = $1', [recordingSid])).rows[0];
+    const agent = (await pool.query<AgentConsentRow>('SELECT * FROM agent_consents WHERE recording_sid = $1', [recordingSid])).rows[0];
+    if (!rec || !agent || rec.pipeline !== 'pending' || !TERMINAL.includes(rec.status)) return;
+    const purpose = agentPurpose(agent.state);
+    if (purpose === 'awaiting-agent') return;
+    await pool.query('UPDATE recordings SET purpose = $2, updated_at = now() WHERE recording_sid = $1', [recordingSid, purpose]);
+    if (rec.status !== 'completed') {
+      if (purpose === 'consent') await consentWithoutRecording(rec.call_sid, recordingSid, rec.status, undefined);
+      else await markPipeline(recordingSid, 'skipped', `Twilio reported the recording as ${rec.status}`);
+      return;
+    }
+    if (purpose === 'consent') await enqueueConsent(recordingSid);
+    else await skipNotEvidence(recordingSid, `the agent marked the answer as ${agent.state}`);
+  }
+
+  async function consentWithoutRecording(callSid: string, recordingSid: string, status: string, errorCode: string | undefined): Promise<void> {
+    log.error({ callSid, recordingSid, status, errorCode }, 'CONSENT WITHOUT RECORDING: Twilio reports the consent recording as ' + status);
+    const reason = `Twilio reported the recording as ${status}${errorCode ? ` (error ${errorCode})` : ''}`;
+    await markPipeline(recordingSid, 'failed', reason);
+    await deps.onConsentFailed?.(callSid, reason);
+  }
+
   /** POST /twilio/recording: store it; a duplicate or out-of-order callback changes nothing. */
-  async function onCallback(params: Record<string, string | undefined>, attemptParam: string | undefined): Promise<void> {
+  async function onCallback(params: Record<string, string | undefined>, query: { attempt?: string | undefined; agentConsent?: string | undefined }): Promise<void> {
     const recordingSid = params.RecordingSid ?? '';
     const callSid = params.CallSid ?? '';
     const status = params.RecordingStatus ?? '';
@@ -84,7 +168,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
       log.warn({ recordingSid, status: status.slice(0, 20) }, 'recording callback with an unknown status ignored');
       return;
     }
-    const attempt = /^\d{1,3}$/.test(attemptParam ?? '') ? Number(attemptParam) : null;
+    const attempt = /^\d{1,3}$/.test(query.attempt ?? '') ? Number(query.attempt) : null;
     const inserted = await pool.query(
       `INSERT INTO recording_callbacks (recording_sid, call_sid, status, attempt, params) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (recording_sid, status) DO NOTHING`,
@@ -94,8 +178,15 @@ export function createRecordingPipeline(deps: PipelineDeps) {
       log.info({ recordingSid, status }, 'duplicate recording callback');
       return;
     }
-    const consentAttempt = await consentAttemptOf(callSid);
-    const purpose = consentAttempt === undefined ? 'not-consent' : attempt === null || attempt === consentAttempt ? 'consent' : 'not-consent';
+    const agent = await agentConsentFor(query.agentConsent, recordingSid, callSid);
+    let purpose: string;
+    if (agent) {
+      purpose = agentPurpose(agent.state);
+      if (!agent.recording_sid) await pool.query('UPDATE agent_consents SET recording_sid = $2 WHERE id = $1 AND recording_sid IS NULL', [agent.id, recordingSid]);
+    } else {
+      const consentAttempt = await consentAttemptOf(callSid);
+      purpose = consentAttempt === undefined ? 'not-consent' : attempt === null || attempt === consentAttempt ? 'consent' : 'not-consent';
+    }
     const terminal = TERMINAL.includes(status);
     const duration = /^\d+$/.test(params.RecordingDuration ?? '') ? Number(params.RecordingDuration) : null;
     const startedAt = params.RecordingStartTime && Number.isFinite(Date.parse(params.RecordingStartTime)) ? new Date(params.RecordingStartTime) : null;
@@ -116,20 +207,13 @@ export function createRecordingPipeline(deps: PipelineDeps) {
         params.ErrorCode || null, purpose, TERMINAL],
     );
     if (!terminal) return;
+    if (agent) return agentDecided(recordingSid);
     if (status !== 'completed') {
-      if (purpose === 'consent') {
-        log.error({ callSid, recordingSid, status, errorCode: params.ErrorCode }, 'CONSENT WITHOUT RECORDING: Twilio reports the consent recording as ' + status);
-        await markPipeline(recordingSid, 'failed', `Twilio reported the recording as ${status}${params.ErrorCode ? ` (error ${params.ErrorCode})` : ''}`);
-      }
+      if (purpose === 'consent') await consentWithoutRecording(callSid, recordingSid, status, params.ErrorCode);
       return;
     }
-    if (purpose === 'consent') {
-      await deps.queue.send(QUEUES.processRecording, { recordingSid }, { singletonKey: recordingSid });
-    } else {
-      // A readback the payer said no to, or a call that ended without consent: not evidence (R3).
-      await markPipeline(recordingSid, 'skipped', 'not the consent part of the call');
-      if (deps.deleteAtTwilio) await deps.queue.send(QUEUES.deleteAtTwilio, { recordingSid, verifyLocalCopy: false }, { singletonKey: `delete-${recordingSid}` });
-    }
+    if (purpose === 'consent') await enqueueConsent(recordingSid);
+    else await skipNotEvidence(recordingSid, 'not the consent part of the call');
   }
 
   async function loadMaster(rec: RecordingRow): Promise<Buffer> {
@@ -165,17 +249,78 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
-  async function produceConsent(rec: RecordingRow): Promise<void> {
-    const existing = await consentByRecording(pool, rec.recording_sid);
-    if (existing) return followUps(existing);
+  /** The ARS's consent (inbound or outbound): the call ended in consent, its state holds who and what. */
+  async function arsSubject(rec: RecordingRow): Promise<ConsentSubject | undefined> {
     const call = await getCall(pool, rec.call_sid);
     const state = call?.state;
     const outcome = state?.outcome;
-    if (!call || !state || outcome?.kind !== 'consented' || !state.payer || !state.account) {
-      await markPipeline(rec.recording_sid, 'skipped', 'the call did not end in consent');
+    if (!call || !state || outcome?.kind !== 'consented' || !state.payer || !state.account) return undefined;
+    const events = (
+      await pool.query<CallEvent>('SELECT id::int AS id, at, kind, step, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [rec.call_sid])
+    ).rows;
+    const announcement = events.findLast((e) => e.kind === 'prompt' && e.detail.evidence === 'consentAnnouncement');
+    const attempt = rec.attempt ?? state.readbacks;
+    return {
+      methodCode: 5,
+      consentBy: outcome.by,
+      scenario: deps.scenarios.byId(call.scenario_id) ?? deps.scenarios.forCalledNumber(undefined),
+      payer: state.payer,
+      account: state.account,
+      attempt,
+      consentedAt: announcement?.at ?? new Date(),
+      check: (prepared, r) =>
+        checkEvidence(events, {
+          attempt,
+          durationSeconds: prepared.durationSeconds,
+          declaredSeconds: r.duration_seconds ?? undefined,
+          truncated: prepared.truncated,
+          payerFrames: prepared.payerFrames,
+          arsFrames: prepared.arsFrames,
+          consentBy: outcome.by,
+          speech: outcome.speech,
+          consentKey: outcome.key,
+        }),
+    };
+  }
+
+  /** An agent's recorded consent (method 4): the marked part of the call, the payer's spoken yes. */
+  async function agentSubject(rec: RecordingRow, agent: AgentConsentRow): Promise<ConsentSubject | undefined> {
+    if (agent.state !== 'consented') return undefined;
+    const events = (
+      await pool.query<AgentEvent>('SELECT at, kind, detail FROM agent_consent_events WHERE agent_consent_id = $1 ORDER BY id', [agent.id])
+    ).rows;
+    return {
+      methodCode: 4,
+      consentBy: 'voice',
+      scenario: deps.scenarios.byId(agent.scenario_id) ?? deps.scenarios.forCalledNumber(undefined),
+      payer: { payerNumber: agent.payer_number, name: agent.holder_name, birthDate: agent.birth_date, phone: agent.phone ?? '', businessNumber: agent.business_number ?? undefined },
+      account: { bankCode: agent.bank_code, accountNumber: agent.account_number },
+      attempt: 1,
+      consentedAt: agent.finished_at ?? new Date(),
+      check: (prepared, r) =>
+        checkAgentEvidence(events, {
+          script: agent.script,
+          durationSeconds: prepared.durationSeconds,
+          declaredSeconds: r.duration_seconds ?? undefined,
+          truncated: prepared.truncated,
+          payerFrames: prepared.payerFrames,
+          agentFrames: prepared.arsFrames,
+        }),
+    };
+  }
+
+  async function produceConsent(rec: RecordingRow): Promise<void> {
+    const existing = await consentByRecording(pool, rec.recording_sid);
+    if (existing) {
+      await deps.onConsentRecorded?.(existing);
+      return followUps(existing);
+    }
+    const agent = (await pool.query<AgentConsentRow>('SELECT * FROM agent_consents WHERE recording_sid = $1', [rec.recording_sid])).rows[0];
+    const subject = agent ? await agentSubject(rec, agent) : await arsSubject(rec);
+    if (!subject) {
+      await markPipeline(rec.recording_sid, 'skipped', agent ? 'the agent did not mark the answer as consent' : 'the call did not end in consent');
       return;
     }
-    const scenario = deps.scenarios.byId(call.scenario_id) ?? deps.scenarios.forCalledNumber(undefined);
     const wav = await loadMaster(rec);
     let prepared;
     try {
@@ -184,19 +329,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
       if (err instanceof WavError) throw new PermanentFailure(`the recording is not usable audio: ${err.message}`);
       throw err;
     }
-    const events = (
-      await pool.query<CallEvent>('SELECT id::int AS id, at, kind, step, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [rec.call_sid])
-    ).rows;
-    const evidence = checkEvidence(events, {
-      attempt: rec.attempt ?? state.readbacks,
-      durationSeconds: prepared.durationSeconds,
-      declaredSeconds: rec.duration_seconds ?? undefined,
-      truncated: prepared.truncated,
-      payerFrames: prepared.payerFrames,
-      arsFrames: prepared.arsFrames,
-      consentBy: outcome.by,
-      speech: outcome.speech,
-    });
+    const evidence = subject.check(prepared, rec);
     let encoded;
     try {
       encoded = await encodeWithinBudget(prepared.mono, deps.encoder());
@@ -207,20 +340,19 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     const id = consentIdFor(rec.recording_sid);
     const mp3Path = evidencePath(deps.recordingsDir, new Date(), rec.call_sid, `${id}.mp3`);
     await writeFileAtomic(mp3Path, encoded.mp3);
-    const announcement = events.findLast((e) => e.kind === 'prompt' && e.detail.evidence === 'consentAnnouncement');
-    const consentedAt = new Date(Math.floor((announcement?.at ?? new Date()).getTime() / 1000) * 1000);
+    const consentedAt = new Date(Math.floor(subject.consentedAt.getTime() / 1000) * 1000);
+    const { scenario, payer, account } = subject;
     const serviceType = scenario.organization.serviceType;
-    const payer = state.payer;
     for (let tries = 0; ; tries++) {
       try {
         await insertConsent(pool, {
           id,
           callSid: rec.call_sid,
           recordingSid: rec.recording_sid,
-          attempt: rec.attempt ?? state.readbacks,
+          attempt: subject.attempt,
           status: evidence.passed ? 'ready' : 'evidence_failed',
-          methodCode: 5,
-          consentBy: outcome.by,
+          methodCode: subject.methodCode,
+          consentBy: subject.consentBy,
           serviceType,
           organizationCode: scenario.organization.codes[serviceType]!,
           organizationName: scenario.organization.name,
@@ -229,9 +361,9 @@ export function createRecordingPipeline(deps: PipelineDeps) {
           holderName: payer.name,
           holderIdKind: payer.businessNumber ? 'businessNumber' : 'birthDate',
           holderId: payer.businessNumber ?? birthDateYYMMDD(payer.birthDate),
-          phone: payer.phone,
-          bankCode: state.account.bankCode,
-          accountNumber: state.account.accountNumber,
+          phone: payer.phone || undefined,
+          bankCode: account.bankCode,
+          accountNumber: account.accountNumber,
           applicationDate: kstDate(consentedAt),
           consentedAt,
           verificationNumber: newVerificationNumber(),
@@ -257,8 +389,9 @@ export function createRecordingPipeline(deps: PipelineDeps) {
       log.error({ consentId: consent.id, callSid: rec.call_sid, reasons: evidence.checks.filter((c) => !c.ok).map((c) => c.name) }, 'consent evidence check failed: not handed on for transmission');
     } else {
       const superseded = await supersedeOlder(pool, consent);
-      log.info({ consentId: consent.id, callSid: rec.call_sid, bytes: consent.file_bytes, kbps: consent.bitrate_kbps, superseded }, 'consent recorded');
+      log.info({ consentId: consent.id, callSid: rec.call_sid, methodCode: consent.method_code, bytes: consent.file_bytes, kbps: consent.bitrate_kbps, superseded }, 'consent recorded');
     }
+    await deps.onConsentRecorded?.(consent);
     await followUps(consent);
   }
 
@@ -273,6 +406,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
       if (permanent || job.retryCount >= job.retryLimit) {
         log.error({ recordingSid: rec.recording_sid, callSid: rec.call_sid, err: e.message }, 'CONSENT RECORDING FAILED: the pipeline gave up');
         await markPipeline(rec.recording_sid, 'failed', e.message);
+        await deps.onConsentFailed?.(rec.call_sid, e.message);
         return;
       }
       log.warn({ recordingSid: rec.recording_sid, err: e.message, retry: job.retryCount + 1 }, 'recording pipeline will retry');
@@ -291,7 +425,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
       log.error({ callSid: data.callSid }, 'CONSENT WITHOUT RECORDING: Twilio lists no recording for the call');
       return;
     }
-    for (const params of found) await onCallback(params, found.length === 1 ? String(data.attempt) : undefined);
+    for (const params of found) await onCallback(params, { attempt: found.length === 1 ? String(data.attempt) : undefined });
   }
 
   async function deleteAtTwilio(data: { recordingSid: string; verifyLocalCopy: boolean }): Promise<void> {
@@ -333,6 +467,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
 
   return {
     onCallback,
+    agentDecided,
     processRecording,
     reconcile,
     deleteAtTwilio,

@@ -26,6 +26,7 @@ export type Outcome =
   | { kind: 'notHolder' }
   | { kind: 'transferred'; fromStep: Step; reason: 'requested' | 'maxAttempts' | 'notHolder' | 'smsFailed' }
   | { kind: 'failed'; step: Step; reason: 'maxAttempts' | 'smsFailed' }
+  | { kind: 'declined'; by: 'key'; reason: 'declined' | 'notHolder' }
   | { kind: 'abandoned'; step: Step }
   | { kind: 'finished' };
 
@@ -46,10 +47,13 @@ export type CallState = {
   readbacks: number;
   recordingActive: boolean;
   outcome?: Outcome | undefined;
+  /** An outbound call placed for a website's consent request: the payer keys in its code (or 1). */
+  request?: { id: string; code: string; confirmation: 'code' | 'key' } | undefined;
 };
 
 export type Input =
   | { kind: 'start'; payersByPhone: PayerSnapshot[] }
+  | { kind: 'startRequest'; requestId: string; code: string; payer: PayerSnapshot; account: AccountEntry }
   | { kind: 'gather'; digits?: string | undefined; speech?: string | undefined; confidence?: number | undefined }
   | { kind: 'payerLookup'; payers: PayerSnapshot[] }
   | { kind: 'smsSent'; ok: boolean }
@@ -207,6 +211,13 @@ function playReadbackAndAsk(t: Turn, reason?: string): void {
     t.actions.push({ kind: 'startRecording', attempt });
   }
   t.say(readbackText(t.scenario, payer, account), 'readback');
+  const request = t.state.request;
+  if (request) {
+    const prompts = t.scenario.outbound.prompts;
+    if (request.confirmation === 'code') t.gather('dtmf', [prompts.confirmCode], { numDigits: request.code.length });
+    else t.gather('dtmf', [prompts.confirmKey], { numDigits: 1 });
+    return;
+  }
   const c = t.scenario.confirmation;
   const question = t.prompt(c === 'key' ? 'confirmKey' : c === 'voice' ? 'confirmVoice' : 'confirmBoth');
   if (c === 'key') t.gather('dtmf', [question], { numDigits: 1 });
@@ -242,16 +253,49 @@ function transfer(t: Turn, reason: 'requested' | 'maxAttempts' | 'notHolder' | '
   }
 }
 
-function retry(t: Turn, reason: PromptName, detail: Record<string, unknown>): void {
+function retry(t: Turn, reason: PromptName | 'errorCode', detail: Record<string, unknown>): void {
   const attempts = t.state.attempts + 1;
   t.record('check', { ok: false, reason, attempt: attempts, ...detail });
+  const text = reason === 'errorCode' ? t.scenario.outbound.prompts.errorCode : t.prompt(reason);
+  t.set({ attempts });
   if (attempts >= t.scenario.maxAttempts) {
-    t.set({ attempts });
-    t.say(t.prompt(reason));
+    t.say(text);
+    if (t.state.request) return requestFailed(t);
     return transfer(t, 'maxAttempts');
   }
-  t.set({ attempts });
-  promptStep(t, t.prompt(reason));
+  promptStep(t, text);
+}
+
+/** An outbound request's call gives up: no agent to hand over to, the website can ask again. */
+function requestFailed(t: Turn): void {
+  stopRecordingIfActive(t);
+  t.say(t.scenario.outbound.prompts.failed);
+  t.actions.push({ kind: 'hangup' });
+  end(t, { kind: 'failed', step: t.state.step, reason: 'maxAttempts' });
+}
+
+function onRequestConfirm(t: Turn, digits: string): void {
+  const request = t.state.request!;
+  const prompts = t.scenario.outbound.prompts;
+  t.record('input', { digits });
+  if (digits === '') return retry(t, 'errorNoInput', {});
+  const consented = request.confirmation === 'code' ? digits === request.code : digits === '1';
+  if (consented) {
+    t.say(fillTemplate(prompts.consented, { key: digits }), 'consentAnnouncement');
+    t.effects.push({ kind: 'consentGiven', attempt: t.state.readbacks });
+    t.actions.push({ kind: 'pause', seconds: 1 }, { kind: 'hangup' });
+    return end(t, { kind: 'consented', by: 'key', key: digits });
+  }
+  const declined = request.confirmation === 'code' ? digits.includes('*') : digits === '2';
+  const notHolder = request.confirmation === 'key' && digits === '3';
+  if (declined || notHolder) {
+    t.record('check', { ok: false, reason: notHolder ? 'notHolder' : 'declined', by: 'key' });
+    stopRecordingIfActive(t);
+    t.say(notHolder ? prompts.notHolder : prompts.declined);
+    t.actions.push({ kind: 'hangup' });
+    return end(t, { kind: 'declined', by: 'key', reason: notHolder ? 'notHolder' : 'declined' });
+  }
+  return retry(t, request.confirmation === 'code' ? 'errorCode' : 'errorInvalidChoice', {});
 }
 
 function goTo(t: Turn, step: Step, before: string[] = []): void {
@@ -352,6 +396,7 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
       return playReadbackAndAsk(t);
     }
     case 'confirm':
+      if (s.request) return onRequestConfirm(t, digits);
       return onConfirm(t, digits, speech, confidence);
     case 'ended':
       return;
@@ -413,6 +458,21 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
       t.set({ payer });
       t.record('input', { kind: 'start', payersMatchingCaller: input.payersByPhone.length });
       promptStep(t);
+      break;
+    }
+    case 'startRequest': {
+      // The payer was identified by the organisation's website; the code shown there, keyed in
+      // on this call, ties the call to that session. The recording starts at the readback.
+      t.set({
+        payer: input.payer,
+        account: input.account,
+        identityVerified: true,
+        step: 'confirm',
+        request: { id: input.requestId, code: input.code, confirmation: scenario.outbound.confirmation },
+      });
+      t.record('check', { ok: true, identity: 'consentRequest', requestId: input.requestId });
+      t.say(fillTemplate(scenario.outbound.prompts.greeting, { organization: scenario.organization.name }));
+      playReadbackAndAsk(t);
       break;
     }
     case 'gather': {

@@ -55,28 +55,87 @@ export const READBACK_REQUIRED = PROMPT_PLACEHOLDERS.readback;
 
 const promptText = z.string().trim().min(1).max(1000);
 
+/** R1: a text that states every required item and what is consented to. */
+function checkR1(text: string, path: (string | number)[], ctx: z.RefinementCtx): void {
+  for (const required of READBACK_REQUIRED) {
+    if (!placeholdersOf(text).includes(required)) {
+      ctx.addIssue({ code: 'custom', path, message: `must state {${required}} (R1: every required item is read back)` });
+    }
+  }
+  if (!/출금이체|자동납부|자동이체/.test(text)) {
+    ctx.addIssue({ code: 'custom', path, message: 'must say what is consented to (출금이체/자동납부)' });
+  }
+}
+
+function checkPlaceholders(text: string, allowed: readonly string[], path: (string | number)[], ctx: z.RefinementCtx): void {
+  for (const p of placeholdersOf(text)) {
+    if (!allowed.includes(p)) ctx.addIssue({ code: 'custom', path, message: `unknown placeholder {${p}} (allowed: ${allowed.join(', ') || 'none'})` });
+  }
+}
+
 const promptsSchema = z
   .object(Object.fromEntries(Object.keys(PROMPT_PLACEHOLDERS).map((k) => [k, promptText])) as Record<PromptName, typeof promptText>)
   .strict()
   .superRefine((prompts, ctx) => {
     for (const [name, allowed] of Object.entries(PROMPT_PLACEHOLDERS) as [PromptName, readonly string[]][]) {
-      const used = placeholdersOf(prompts[name]);
-      for (const p of used) {
-        if (!allowed.includes(p)) ctx.addIssue({ code: 'custom', path: [name], message: `unknown placeholder {${p}} (allowed: ${allowed.join(', ') || 'none'})` });
-      }
+      checkPlaceholders(prompts[name], allowed, [name], ctx);
     }
-    for (const required of READBACK_REQUIRED) {
-      if (!placeholdersOf(prompts.readback).includes(required)) {
-        ctx.addIssue({ code: 'custom', path: ['readback'], message: `must state {${required}} (R1: every required item is read back)` });
-      }
-    }
-    if (!/출금이체|자동납부|자동이체/.test(prompts.readback)) {
-      ctx.addIssue({ code: 'custom', path: ['readback'], message: 'must say what is consented to (출금이체/자동납부)' });
-    }
+    checkR1(prompts.readback, ['readback'], ctx);
     if (!placeholdersOf(prompts.consentedKey).includes('key')) {
       ctx.addIssue({ code: 'custom', path: ['consentedKey'], message: 'must announce the pressed key with {key} (R2)' });
     }
   });
+
+/** Prompts of an outbound consent call (placed for a website's consent request), with the defaults. */
+const OUTBOUND_PROMPTS = {
+  greeting: { text: '안녕하세요. {organization}입니다. 요청하신 자동납부 출금동의 확인 전화입니다.', placeholders: ['organization'] },
+  confirmCode: {
+    text: '내용이 맞으시면 화면에 표시된 숫자 2자리를 눌러주세요. 동의하지 않으시거나 예금주 본인이 아니시면 별표를 눌러주세요.',
+    placeholders: [],
+  },
+  confirmKey: { text: '맞으면 1번, 틀리면 2번을 눌러주세요. 출금계좌의 예금주 본인이 아니시면 3번을 눌러주세요.', placeholders: [] },
+  consented: { text: '{key}번을 입력하셨습니다. 출금동의가 완료되었습니다. 감사합니다.', placeholders: ['key'] },
+  declined: { text: '동의하지 않으셨습니다. 출금동의 신청이 접수되지 않았습니다. 감사합니다.', placeholders: [] },
+  notHolder: { text: 'ARS 출금동의는 예금주 본인만 하실 수 있습니다. 출금동의 신청이 접수되지 않았습니다. 감사합니다.', placeholders: [] },
+  errorCode: { text: '입력하신 숫자가 화면에 표시된 숫자와 다릅니다.', placeholders: [] },
+  failed: { text: '입력이 확인되지 않아 출금동의 신청이 접수되지 않았습니다. 다시 신청해 주세요. 감사합니다.', placeholders: [] },
+} as const;
+
+export type OutboundPromptName = keyof typeof OUTBOUND_PROMPTS;
+
+const outboundSchema = z
+  .object({
+    /** What the payer keys in after the readback: the 2-digit code the website shows, or 1. */
+    confirmation: z.enum(['code', 'key']).default('code'),
+    /** The number outbound calls come from (else the scenario's first number, else OUTBOUND_CALLER_ID). */
+    callerId: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form').optional(),
+    prompts: z
+      .object(Object.fromEntries(Object.entries(OUTBOUND_PROMPTS).map(([k, v]) => [k, promptText.default(v.text)])) as Record<OutboundPromptName, z.ZodDefault<typeof promptText>>)
+      .strict()
+      .prefault({})
+      .superRefine((prompts, ctx) => {
+        for (const [name, p] of Object.entries(OUTBOUND_PROMPTS)) checkPlaceholders(prompts[name as OutboundPromptName], p.placeholders, [name], ctx);
+        if (!placeholdersOf(prompts.consented).includes('key')) {
+          ctx.addIssue({ code: 'custom', path: ['consented'], message: 'must announce what the payer keyed in with {key} (R2)' });
+        }
+      }),
+  })
+  .strict()
+  .prefault({});
+
+/** The script an agent reads on a recorded call (method 4); R1 items filled in by the service. */
+const DEFAULT_AGENT_SCRIPT =
+  '지금부터 출금동의 내용을 녹음합니다. {holderId} {holderName} 고객님, {organization}의 요금을 {bankName} {accountNumber} 계좌에서 자동납부 출금이체하는 데 동의하십니까? 동의하시면 예라고 말씀해 주십시오.';
+
+const agentSchema = z
+  .object({
+    script: promptText.default(DEFAULT_AGENT_SCRIPT).superRefine((text, ctx) => {
+      checkPlaceholders(text, READBACK_REQUIRED, [], ctx);
+      checkR1(text, [], ctx);
+    }),
+  })
+  .strict()
+  .prefault({});
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, e.g. +8215881234');
 
@@ -137,6 +196,8 @@ export const scenarioSchema = z
       .prefault({}),
     agentNumber: e164.optional(),
     prompts: promptsSchema,
+    outbound: outboundSchema,
+    agent: agentSchema,
   })
   .strict();
 

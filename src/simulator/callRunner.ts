@@ -24,18 +24,38 @@ export type CallEvent =
   | { kind: 'note'; text: string }
   | { kind: 'ended'; how: 'hangup' | 'dial' | 'caller-hangup' | 'error'; detail?: string };
 
-export type RunCallOptions = {
+/** Where the service listens and how Twilio signs: what every simulated request needs. */
+export type ServiceTarget = {
   /** Where the service listens (requests go here). */
   serviceUrl: string;
   /** The URL the service believes Twilio reaches; signatures are computed over it. */
   publicBaseUrl: string;
   authToken: string;
+};
+
+/**
+ * The call after <Dial>: the payer and the agent talk. What they say reaches the recording only
+ * while one runs and is not paused (the REST API starts, pauses, resumes and stops it).
+ */
+export type Conversation = {
+  callSid: string;
+  agentSays(text: string): Promise<void>;
+  payerSays(text: string): Promise<void>;
+  payerPresses(keys: string): Promise<void>;
+  recording(): 'none' | 'recording' | 'paused';
+};
+
+export type RunCallOptions = ServiceTarget & {
   standIn: StandIn;
   from: string;
   to: string;
   inputs: CallerInputs;
   onEvent?: (e: CallEvent) => void;
   maxTurns?: number;
+  /** An outbound call: the CallSid Twilio gave it, the URL its TwiML comes from, and where its status goes. */
+  outbound?: { callSid: string; url: string; statusCallback: string | undefined };
+  /** After <Dial>: the conversation with the agent; the payer hangs up when it returns. Without it the call ends at the Dial. */
+  onDial?: (conversation: Conversation) => Promise<void>;
 };
 
 export type CallResult = { callSid: string; events: CallEvent[]; recordings: { sid: string; seconds: number; attempt: string | null }[] };
@@ -71,9 +91,20 @@ export async function arsSpeech(text: string, seed: number): Promise<Int16Array>
   return speechLike(Math.max(0.5, estimatedSpeechSeconds(text) / 0.8), seed);
 }
 
+/** Posts a form to the service, signed as Twilio signs it; only URLs under its public base. */
+export async function postSigned(target: ServiceTarget, url: string, params: Record<string, string>): Promise<Response> {
+  if (!url.startsWith(target.publicBaseUrl)) throw new UnsupportedTwimlError(`the service asked for ${url}, outside ${target.publicBaseUrl}`);
+  const signature = twilio.getExpectedTwilioSignature(target.authToken, url, params);
+  return fetch(target.serviceUrl + url.slice(target.publicBaseUrl.length), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
 export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   const { standIn } = opts;
-  const callSid = standIn.newSid('CA');
+  const callSid = opts.outbound?.callSid ?? standIn.newSid('CA');
   const events: CallEvent[] = [];
   const emit = (e: CallEvent) => {
     events.push(e);
@@ -81,9 +112,20 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   };
   const recordings: CallResult['recordings'] = [];
   const pendingCallbacks: { url: string; params: Record<string, string> }[] = [];
-  let current: { sid: string; tape: TwoTrackTape; callbackUrl: string | undefined; attempt: string | null } | undefined;
+  let current: { sid: string; tape: TwoTrackTape; callbackUrl: string | undefined; attempt: string | null; paused: boolean; source: string } | undefined;
   let seed = 1;
-  const base = { AccountSid: standIn.accountSid, CallSid: callSid, From: opts.from, To: opts.to, Direction: 'inbound', ApiVersion: '2010-04-01' };
+  let afterDial = false;
+  const base = { AccountSid: standIn.accountSid, CallSid: callSid, From: opts.from, To: opts.to, Direction: opts.outbound ? 'outbound-api' : 'inbound', ApiVersion: '2010-04-01' };
+  const newRecording = (callbackUrl: string | undefined, source: string) => {
+    const sid = standIn.newSid('RE');
+    current = { sid, tape: new TwoTrackTape(), callbackUrl, attempt: callbackUrl ? new URL(callbackUrl).searchParams.get('attempt') : null, paused: false, source };
+    emit({ kind: 'recording', action: 'started', sid });
+    return sid;
+  };
+  /** Audio reaches the recording only while it runs (paused audio is skipped, as pauseBehavior=skip). */
+  const record = (track: 'payer' | 'ars', audio: Int16Array) => {
+    if (current && !current.paused) current.tape.add(track, audio);
+  };
 
   const finishRecording = () => {
     if (!current) return;
@@ -101,22 +143,26 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
           AccountSid: standIn.accountSid, CallSid: callSid, RecordingSid: rec.sid, RecordingStatus: 'completed',
           RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${standIn.accountSid}/Recordings/${rec.sid}`,
           RecordingDuration: String(Math.round(seconds)), RecordingChannels: '2', RecordingStartTime: new Date().toUTCString(),
-          RecordingSource: 'StartCallRecording', RecordingTrack: 'both',
+          RecordingSource: rec.source, RecordingTrack: 'both',
         },
       });
+      // After the Dial no more TwiML is fetched: Twilio posts the callback as the recording ends.
+      if (afterDial) void flushCallbacks().catch(() => {});
     }
   };
-  standIn.liveCalls.set(callSid, { stopRecording: finishRecording });
+  standIn.liveCalls.set(callSid, {
+    stopRecording: finishRecording,
+    startRecording: (callbackUrl) => (current ? new Error('The call is already being recorded') : newRecording(callbackUrl, 'StartCallRecordingAPI')),
+    updateRecording: (sid, status) => {
+      if (!current || (sid !== 'Twilio.CURRENT' && sid !== current.sid)) return false;
+      if (status === 'stopped') finishRecording();
+      else current.paused = status === 'paused';
+      emit({ kind: 'note', text: `recording ${status}` });
+      return true;
+    },
+  });
 
-  const post = async (url: string, params: Record<string, string>): Promise<Response> => {
-    if (!url.startsWith(opts.publicBaseUrl)) throw new UnsupportedTwimlError(`the service asked for ${url}, outside ${opts.publicBaseUrl}`);
-    const signature = twilio.getExpectedTwilioSignature(opts.authToken, url, params);
-    return fetch(opts.serviceUrl + url.slice(opts.publicBaseUrl.length), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature },
-      body: new URLSearchParams(params).toString(),
-    });
-  };
+  const post = (url: string, params: Record<string, string>) => postSigned(opts, url, params);
   const flushCallbacks = async () => {
     while (pendingCallbacks.length) {
       const cb = pendingCallbacks.shift()!;
@@ -132,13 +178,30 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   };
   const say = async (text: string) => {
     emit({ kind: 'ars', text });
-    if (current) current.tape.add('ars', await arsSpeech(text, seed++));
+    if (current && !current.paused) record('ars', await arsSpeech(text, seed++));
+  };
+  const conversation: Conversation = {
+    callSid,
+    agentSays: async (text) => {
+      emit({ kind: 'note', text: `agent: ${text}` });
+      if (current && !current.paused) record('ars', await arsSpeech(text, seed++));
+    },
+    payerSays: async (text) => {
+      emit({ kind: 'caller', say: text });
+      record('payer', speechLike(Math.max(0.5, [...text].length * 0.25), seed++, 0.3));
+    },
+    payerPresses: async (keys) => {
+      emit({ kind: 'caller', keys });
+      record('payer', dtmfSequence(keys));
+    },
+    recording: () => (current ? (current.paused ? 'paused' : 'recording') : 'none'),
   };
 
   let pendingKeys = '';
   let ended: CallEvent | undefined;
-  let verbs = await fetchTwiml(`${opts.publicBaseUrl}/twilio/voice`, { ...base, CallStatus: 'ringing' });
+  let verbs: Verb[] = [];
   try {
+    verbs = await fetchTwiml(opts.outbound?.url ?? `${opts.publicBaseUrl}/twilio/voice`, { ...base, CallStatus: opts.outbound ? 'in-progress' : 'ringing' });
     for (let turn = 0; !ended && turn < (opts.maxTurns ?? 200); turn++) {
       let next: { url: string; params: Record<string, string> } | undefined;
       for (const verb of verbs) {
@@ -148,17 +211,14 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
             await say(verb.text);
             break;
           case 'Pause':
-            if (current) current.tape.add('ars', silence(Number(verb.attrs.length ?? 1)));
+            record('ars', silence(Number(verb.attrs.length ?? 1)));
             break;
           case 'Start': {
             const rec = verb.children.find((c) => c.name === 'Recording');
             if (!rec || verb.children.length !== 1) throw new UnsupportedTwimlError(`<Start> with ${verb.children.map((c) => c.name).join(', ')}: only <Recording> is supported`);
             if (rec.attrs.channels !== 'dual') throw new UnsupportedTwimlError('only dual-channel recordings are simulated');
             finishRecording();
-            const sid = standIn.newSid('RE');
-            const callbackUrl = rec.attrs.recordingStatusCallback;
-            current = { sid, tape: new TwoTrackTape(), callbackUrl, attempt: callbackUrl ? new URL(callbackUrl).searchParams.get('attempt') : null };
-            emit({ kind: 'recording', action: 'started', sid });
+            newRecording(rec.attrs.recordingStatusCallback, 'StartCallRecording');
             break;
           }
           case 'Gather': {
@@ -194,13 +254,13 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
                 }
                 speech = answer.say;
                 emit({ kind: 'caller', say: answer.say });
-                if (current) current.tape.add('payer', speechLike(Math.max(0.5, [...answer.say].length * 0.25), seed++, 0.3));
+                record('payer', speechLike(Math.max(0.5, [...answer.say].length * 0.25), seed++, 0.3));
                 break;
               }
               const keys = answer.keys.replace(/\s+/g, '');
               if (keys === '') break; // silence: the Gather times out
               emit({ kind: 'caller', keys });
-              if (current) current.tape.add('payer', dtmfSequence(keys));
+              record('payer', dtmfSequence(keys));
               pendingKeys += keys;
             }
             if (ended) break;
@@ -216,6 +276,10 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
             break;
           case 'Dial':
             emit({ kind: 'note', text: `transferred to ${verb.text || 'an agent'}` });
+            if (opts.onDial) {
+              afterDial = true;
+              await opts.onDial(conversation);
+            }
             ended = { kind: 'ended', how: 'dial', detail: verb.text };
             break;
           case 'Hangup':
@@ -237,8 +301,10 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   } finally {
     standIn.liveCalls.delete(callSid);
   }
+  afterDial = false;
   finishRecording();
-  await post(`${opts.publicBaseUrl}/twilio/status`, { ...base, CallStatus: 'completed', CallDuration: '60' }).catch(() => {});
+  const statusUrl = opts.outbound ? opts.outbound.statusCallback : `${opts.publicBaseUrl}/twilio/status`;
+  if (statusUrl) await post(statusUrl, { ...base, CallStatus: 'completed', CallDuration: '60' }).catch(() => {});
   await flushCallbacks().catch(() => {});
   emit(ended ?? { kind: 'ended', how: 'hangup' });
   return { callSid, events, recordings };

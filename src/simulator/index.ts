@@ -37,3 +37,5 @@ export async function startStandInServer(accountSid: string, authToken: string, 
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+export { answerOutboundCalls, type PickUp } from './dialer.js';
+export type { Conversation } from './callRunner.js';

@@ -3,12 +3,23 @@ import express from 'express';
 import { maskPhone } from '../consent/mask.js';
 
 /**
- * Twilio's REST API as far as this service uses it: messages, a call's current recording (stop),
- * recordings (list, media with Basic auth, delete). Anything else is refused loudly (501).
+ * Twilio's REST API as far as this service uses it: messages, outbound calls (create), a live
+ * call's recordings (start, pause with skip, resume, stop), recordings (list, media with Basic
+ * auth, delete). Anything else is refused loudly (501).
  */
 
 export type SimRecording = { sid: string; callSid: string; wav: Buffer | undefined; seconds: number; deleted: boolean; status: string };
 export type SimMessage = { sid: string; to: string; from: string; body: string; at: Date };
+export type OutboundCall = { sid: string; to: string; from: string; url: string; statusCallback: string | undefined; statusCallbackEvent: string[] };
+
+/** A call in progress, as the REST API reaches it. */
+export type LiveCall = {
+  stopRecording(): void;
+  /** Starts a recording through the REST API; an Error when one is already running. */
+  startRecording(callbackUrl: string | undefined): string | Error;
+  /** Pauses (paused audio is skipped), resumes or stops the given or current recording; false when there is none. */
+  updateRecording(sid: string, status: 'paused' | 'in-progress' | 'stopped'): boolean;
+};
 
 export type StandIn = {
   router: express.Router;
@@ -16,8 +27,12 @@ export type StandIn = {
   messages: SimMessage[];
   recordings: Map<string, SimRecording>;
   refused: string[];
-  /** Calls in progress register here, so a REST "stop recording" reaches them. */
-  liveCalls: Map<string, { stopRecording(): void }>;
+  /** Calls in progress register here, so the REST API's recording requests reach them. */
+  liveCalls: Map<string, LiveCall>;
+  /** Calls the service placed, in order. */
+  outboundCalls: OutboundCall[];
+  /** Who picks up a placed call (see dialer.ts); without one, placed calls just ring. */
+  onOutboundCall: ((call: OutboundCall) => void) | undefined;
   newSid(prefix: 'CA' | 'RE' | 'SM'): string;
 };
 
@@ -26,7 +41,8 @@ export function createStandIn(accountSid: string, authToken: string, log: (line:
   const messages: SimMessage[] = [];
   const recordings = new Map<string, SimRecording>();
   const refused: string[] = [];
-  const liveCalls = new Map<string, { stopRecording(): void }>();
+  const liveCalls = new Map<string, LiveCall>();
+  const outboundCalls: OutboundCall[] = [];
   const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
   const base = `/2010-04-01/Accounts/${accountSid}`;
   const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
@@ -53,19 +69,76 @@ export function createStandIn(accountSid: string, authToken: string, log: (line:
     res.status(201).json({ sid: msg.sid, status: 'queued', to: msg.to, from: msg.from, body: msg.body, account_sid: accountSid });
   });
 
+  const self: StandIn = { router, accountSid, messages, recordings, refused, liveCalls, outboundCalls, onOutboundCall: undefined, newSid: newSid as StandIn['newSid'] };
+
+  router.post(`${base}/Calls.json`, (req, res) => {
+    const body = req.body as Record<string, string | string[]>;
+    const to = String(body.To ?? '');
+    const from = String(body.From ?? '');
+    if (!body.Url || body.Twiml) {
+      refused.push(`POST ${req.path} without Url`);
+      res.status(501).json({ message: 'not supported by the simulator: a call without a Url (inline Twiml, ApplicationSid)' });
+      return;
+    }
+    if (!/^\+[1-9]\d{6,14}$/.test(to)) {
+      res.status(400).json({ code: 21211, message: `Invalid 'To' Phone Number: ${maskPhone(to)}`, status: 400 });
+      return;
+    }
+    if (!/^\+[1-9]\d{6,14}$/.test(from)) {
+      res.status(400).json({ code: 21212, message: "Invalid 'From' Phone Number", status: 400 });
+      return;
+    }
+    const events = body.StatusCallbackEvent;
+    const call: OutboundCall = {
+      sid: newSid('CA'), to, from, url: String(body.Url),
+      statusCallback: body.StatusCallback ? String(body.StatusCallback) : undefined,
+      statusCallbackEvent: (Array.isArray(events) ? events : events ? String(events).split(/[ ,]+/) : []).map(String),
+    };
+    outboundCalls.push(call);
+    log(`[twilio] calling ${maskPhone(to)} (${call.sid})`);
+    res.status(201).json({ sid: call.sid, status: 'queued', to, from, direction: 'outbound-api', account_sid: accountSid });
+    setImmediate(() => self.onOutboundCall?.(call));
+  });
+
+  router.post(`${base}/Calls/:callSid/Recordings.json`, (req, res) => {
+    const call = liveCalls.get(req.params.callSid);
+    if (!call) {
+      res.status(404).json({ code: 21220, message: 'Call is not in-progress. Cannot start recording.', status: 404 });
+      return;
+    }
+    const body = req.body as Record<string, string>;
+    if (body.RecordingChannels && body.RecordingChannels !== 'dual') {
+      refused.push(`POST ${req.path} RecordingChannels=${body.RecordingChannels}`);
+      res.status(501).json({ message: 'not supported by the simulator: only dual-channel recordings' });
+      return;
+    }
+    const sid = call.startRecording(body.RecordingStatusCallback);
+    if (sid instanceof Error) {
+      res.status(400).json({ code: 21220, message: sid.message, status: 400 });
+      return;
+    }
+    res.status(201).json({ sid, call_sid: req.params.callSid, status: 'in-progress', channels: 2, source: 'StartCallRecordingAPI', account_sid: accountSid });
+  });
+
   router.post(`${base}/Calls/:callSid/Recordings/:which.json`, (req, res) => {
     const call = liveCalls.get(req.params.callSid);
-    if (req.params.which !== 'Twilio.CURRENT' || (req.body as Record<string, string>).Status !== 'stopped') {
-      refused.push(`POST ${req.path}`);
-      res.status(501).json({ message: `not supported by the simulator: recording update other than Twilio.CURRENT Status=stopped` });
+    const body = req.body as Record<string, string>;
+    const status = body.Status;
+    if (status !== 'stopped' && status !== 'paused' && status !== 'in-progress') {
+      refused.push(`POST ${req.path} Status=${status}`);
+      res.status(501).json({ message: 'not supported by the simulator: recording Status other than stopped, paused, in-progress' });
       return;
     }
-    if (!call) {
-      res.status(404).json({ code: 20404, message: 'The call is not in progress', status: 404 });
+    if (status === 'paused' && body.PauseBehavior !== 'skip') {
+      refused.push(`POST ${req.path} PauseBehavior=${body.PauseBehavior}`);
+      res.status(501).json({ message: 'not supported by the simulator: pausing other than PauseBehavior=skip' });
       return;
     }
-    call.stopRecording();
-    res.json({ sid: 'Twilio.CURRENT', status: 'stopped', call_sid: req.params.callSid });
+    if (!call || !call.updateRecording(req.params.which, status)) {
+      res.status(404).json({ code: 20404, message: 'The call or its recording is not in progress', status: 404 });
+      return;
+    }
+    res.json({ sid: req.params.which, status, call_sid: req.params.callSid });
   });
 
   router.get(`${base}/Recordings.json`, (req, res) => {
@@ -111,5 +184,5 @@ export function createStandIn(accountSid: string, authToken: string, log: (line:
     res.status(501).json({ message: `not supported by the simulator: ${req.method} ${req.path}` });
   });
 
-  return { router, accountSid, messages, recordings, refused, liveCalls, newSid: newSid as StandIn['newSid'] };
+  return self;
 }

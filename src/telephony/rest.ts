@@ -12,6 +12,12 @@ export type TwilioRest = {
   deleteRecording(recordingSid: string): Promise<void>;
   /** The call's recordings as Twilio lists them, in the shape of a recording status callback. */
   listCallRecordings(callSid: string): Promise<Record<string, string>[]>;
+  /** Places an outbound call whose TwiML comes from `url`; its progress is posted to `statusCallback`. */
+  createCall(call: { to: string; from: string; url: string; statusCallback: string }): Promise<string>;
+  /** Starts recording a live call (dual channel, both tracks); returns the RecordingSid. */
+  startCallRecording(callSid: string, recordingStatusCallback: string): Promise<string>;
+  /** Pauses (the paused part is left out of the file), resumes or stops a call's recording. */
+  updateCallRecording(callSid: string, recordingSid: string, status: 'paused' | 'in-progress' | 'stopped'): Promise<void>;
   client: twilio.Twilio;
 };
 
@@ -43,6 +49,24 @@ export function createTwilioRest(settings: TwilioSettings, log: Logger): TwilioR
       } catch (err) {
         if ((err as { status?: number }).status !== 404) throw err; // already gone
       }
+    },
+    async createCall({ to, from, url, statusCallback }) {
+      const call = await client.calls.create({
+        to, from, url, method: 'POST', statusCallback, statusCallbackMethod: 'POST',
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'], timeout: 30,
+      });
+      log.info({ to: maskPhone(to), callSid: call.sid }, 'outbound call placed');
+      return call.sid;
+    },
+    async startCallRecording(callSid, recordingStatusCallback) {
+      const rec = await client.calls(callSid).recordings.create({
+        recordingChannels: 'dual', recordingTrack: 'both', trim: 'do-not-trim', recordingStatusCallback,
+        recordingStatusCallbackMethod: 'POST', recordingStatusCallbackEvent: ['in-progress', 'completed', 'absent'],
+      });
+      return rec.sid;
+    },
+    async updateCallRecording(callSid, recordingSid, status) {
+      await client.calls(callSid).recordings(recordingSid).update(status === 'paused' ? { status, pauseBehavior: 'skip' } : { status });
     },
     async listCallRecordings(callSid) {
       const list = await client.recordings.list({ callSid, limit: 20 });

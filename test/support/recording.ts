@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ffmpegDecodeToPcm } from '../../src/audio/ffmpegEncoder.js';
 import nock from 'nock';
 import { estimatedSpeechSeconds } from '../../src/consent/evidence.js';
 import { encodeWav } from '../../src/audio/wav.js';
@@ -84,4 +88,12 @@ export function serveMedia(recordingSid: string, wav: Buffer, authToken: string)
   return nock('https://api.twilio.com', { reqheaders: { authorization: auth } })
     .get(`${mediaPath(recordingSid)}.wav`)
     .reply(200, wav, { 'Content-Type': 'audio/x-wav', 'Content-Length': String(wav.length) });
+}
+
+/** A consent's MP3 as the API serves it, decoded to 8 kHz samples. */
+export async function decodedConsentAudio(app: TestApp, consentId: string): Promise<Int16Array> {
+  const res = await fetch(`${app.url}/api/consents/${consentId}/audio`, { headers: { Authorization: `Bearer ${app.config.adminToken}` } });
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'consent-audio-')), 'c.mp3');
+  writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  return ffmpegDecodeToPcm(file);
 }

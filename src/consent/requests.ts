@@ -1,0 +1,158 @@
+import type pg from 'pg';
+import { z } from 'zod';
+import { maskPhone } from './mask.js';
+import { isValidBirthDate, isValidBusinessNumber, isValidKoreanPhone, isValidPayerNumber } from './rules.js';
+import { kstIso } from './time.js';
+
+/**
+ * Outbound consent requests (method 5): an organisation's website asks the service to call a payer,
+ * shows the payer a 2-digit code, and the payer keys it in after the readback. Rules and rows here;
+ * placing the call and delivering the completion callback are jobs (jobs/consentRequests.ts).
+ */
+
+type Db = Pick<pg.Pool, 'query'>;
+
+export const requestInputSchema = z
+  .object({
+    payerNumber: z.string().trim().refine(isValidPayerNumber, 'letters and digits only, at most 30 characters').optional(),
+    name: z.string().trim().min(1, 'is required').max(40, 'at most 40 characters').optional(),
+    birthDate: z.string().trim().refine((v) => isValidBirthDate(v), 'must be a real date as YYYYMMDD').optional(),
+    businessNumber: z
+      .string()
+      .trim()
+      .transform((b) => b.replace(/-/g, ''))
+      .refine(isValidBusinessNumber, 'must be 10 digits with a valid check digit')
+      .optional(),
+    phone: z
+      .string({ error: 'is required' })
+      .trim()
+      .transform((p) => p.replace(/[\s-]/g, ''))
+      .refine(isValidKoreanPhone, 'must be a Korean number in E.164 form, e.g. +821012345678'),
+    bankCode: z.string({ error: 'is required' }).trim().regex(/^\d{3}$/, 'must be the 3-digit KFTC bank code'),
+    accountNumber: z
+      .string({ error: 'is required' })
+      .trim()
+      .transform((a) => a.replace(/[\s-]/g, ''))
+      .refine((a) => /^\d+$/.test(a), 'digits only'),
+    scenario: z.string().trim().min(1).optional(),
+    callbackUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  })
+  .strict();
+
+export type RequestInput = z.output<typeof requestInputSchema>;
+
+export type RequestStatus = 'queued' | 'ringing' | 'in-progress' | 'no-answer' | 'busy' | 'consented' | 'declined' | 'failed';
+
+/** Progress only moves forward: a late "ringing" never overwrites "in-progress" or an outcome. */
+const RANK_SQL = `CASE status WHEN 'queued' THEN 0 WHEN 'ringing' THEN 1 WHEN 'in-progress' THEN 2 ELSE 3 END`;
+const RANK: Record<RequestStatus, number> = { queued: 0, ringing: 1, 'in-progress': 2, 'no-answer': 3, busy: 3, consented: 3, declined: 3, failed: 3 };
+
+export type RequestRow = {
+  id: string;
+  organization_code: string;
+  scenario_id: string;
+  payer_number: string;
+  holder_name: string;
+  birth_date: string;
+  business_number: string | null;
+  phone: string;
+  bank_code: string;
+  account_number: string;
+  code: string;
+  callback_url: string | null;
+  status: RequestStatus;
+  reason: string | null;
+  call_sid: string | null;
+  consent_id: string | null;
+  not_before: Date;
+  call_attempted_at: Date | null;
+  requested_by: string;
+  callback_state: string | null;
+  callback_attempts: number;
+  callback_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+};
+
+export async function requestById(db: Db, id: string): Promise<RequestRow | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  return (await db.query<RequestRow>('SELECT * FROM consent_requests WHERE id = $1', [id])).rows[0];
+}
+
+export type ConsentSummary = { id: string; status: string; verification_number: string; method_code: number; file_bytes: number; file_sha256: string; consented_at: Date };
+
+/** The request as the API and the callback show it. */
+export function requestJson(r: RequestRow, consent: ConsentSummary | undefined): Record<string, unknown> {
+  return {
+    id: r.id,
+    status: r.status,
+    reason: r.reason,
+    code: r.code,
+    organizationCode: r.organization_code,
+    scenario: r.scenario_id,
+    payerNumber: r.payer_number,
+    phone: maskPhone(r.phone),
+    bankCode: r.bank_code,
+    callSid: r.call_sid,
+    consentId: r.consent_id,
+    consent: consent
+      ? {
+          id: consent.id,
+          status: consent.status,
+          methodCode: consent.method_code,
+          verificationNumber: consent.verification_number,
+          fileSize: consent.file_bytes,
+          sha256: consent.file_sha256,
+          consentedAt: kstIso(consent.consented_at),
+        }
+      : null,
+    scheduledFor: kstIso(r.not_before),
+    createdAt: kstIso(r.created_at),
+    finishedAt: r.finished_at ? kstIso(r.finished_at) : null,
+    callback: r.callback_url ? { url: r.callback_url, state: r.callback_state, attempts: r.callback_attempts, lastError: r.callback_error } : null,
+  };
+}
+
+/** Moves a request forward (never back); true when it changed. */
+export async function advanceRequest(db: Db, id: string, status: RequestStatus, reason: string | null = null): Promise<boolean> {
+  const r = await db.query(
+    `UPDATE consent_requests SET status = $2, reason = $3, updated_at = now() WHERE id = $1 AND ${RANK_SQL} < $4`,
+    [id, status, reason, RANK[status]],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/**
+ * Ends a request (once): its outcome, and the completion callback falls due. A consented request
+ * ends when its consent record exists, so the callback can carry it.
+ */
+export async function finishRequest(
+  db: Db,
+  id: string,
+  outcome: { status: Exclude<RequestStatus, 'queued' | 'ringing' | 'in-progress'>; reason?: string | null; consentId?: string | null },
+): Promise<RequestRow | undefined> {
+  const r = await db.query<RequestRow>(
+    `UPDATE consent_requests SET status = $2, reason = $3, consent_id = COALESCE($4, consent_id), finished_at = now(), updated_at = now(),
+            callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'pending' END
+      WHERE id = $1 AND finished_at IS NULL
+      RETURNING *`,
+    [id, outcome.status, outcome.reason ?? null, outcome.consentId ?? null],
+  );
+  return r.rows[0];
+}
+
+/** Minutes after midnight in Korea. */
+function kstMinutes(d: Date): number {
+  return (((d.getUTCHours() + 9) % 24) * 60 + d.getUTCMinutes()) % 1440;
+}
+
+/** When a call may be placed: now, or the end of the quiet hours (Korea time) it falls in. */
+export function nextCallTime(now: Date, quiet: { from: number; to: number } | undefined): Date {
+  if (!quiet) return now;
+  const m = kstMinutes(now);
+  const inQuiet = quiet.from < quiet.to ? m >= quiet.from && m < quiet.to : m >= quiet.from || m < quiet.to;
+  if (!inQuiet) return now;
+  const minuteStart = Math.floor(now.getTime() / 60_000) * 60_000;
+  return new Date(minuteStart + ((quiet.to - m + 1440) % 1440) * 60_000);
+}
