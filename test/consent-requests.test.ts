@@ -74,7 +74,7 @@ describe('outbound ARS consent requests', () => {
     expect(req.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(req.code).toMatch(/^[1-9]\d$/);
     const done = await finished(req.id);
-    expect(done).toMatchObject({ status: 'consented', reason: null, payerNumber: 'R100', callback: { state: 'delivered' } });
+    expect(done).toMatchObject({ status: 'consented', reason: null, payerNumber: 'R100', callback: { url: receiver.url } });
     expect(done.consentId).toMatch(/^[0-9a-f-]{36}$/);
     const text = said(phone);
     expect(text).toContain('홍길동 고객님께서는 한빛에너지의');
