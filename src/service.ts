@@ -10,6 +10,7 @@ import { apiRoutes } from './http/apiRoutes.js';
 import { createHttpApp } from './http/app.js';
 import { publicRoutes } from './http/publicRoutes.js';
 import { pageRoutes } from './http/pages.js';
+import { agentPage } from './http/agentPage.js';
 import express from 'express';
 import { twilioRoutes } from './http/twilioRoutes.js';
 import { createLogger, type Logger } from './log.js';
@@ -23,6 +24,7 @@ import { purgeExpired } from './jobs/retention.js';
 import { createRecordingPipeline, type RecordingPipeline } from './jobs/recordingPipeline.js';
 import { demoRoutes, seedDemoPayers } from './simulator/demo.js';
 import { createConsentRequests, type ConsentRequests } from './jobs/consentRequests.js';
+import { createAgentConsents } from './calls/agentConsents.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
 
 export type RunningService = {
@@ -100,6 +102,11 @@ export async function startService(config: Config, options: { logger?: Logger } 
       recordingCallback: (attempt) => `${base}/twilio/recording?attempt=${attempt}`,
     },
   });
+  const agent = createAgentConsents({
+    pool: db.pool, twilio, scenarios, log, publicBaseUrl: base,
+    decided: pipeline.agentDecided,
+    consented: (callSid) => pipeline.scheduleReconcile(callSid, 1),
+  });
   let port = config.port;
   const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
   if (standIn) await seedDemoPayers(db.pool);
@@ -108,8 +115,8 @@ export async function startService(config: Config, options: { logger?: Logger } 
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
-    public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })),
-    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests }),
+    public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
+    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent }),
     ...(standIn
       ? {
           extra: (a) =>

@@ -13,9 +13,11 @@ import { allow, authenticate } from './auth.js';
 import { rateLimit } from 'express-rate-limit';
 import { checkLogin, createUser, issueToken, newUserSchema, type Principal } from '../consent/users.js';
 import { RequestRefused, type ConsentRequests } from '../jobs/consentRequests.js';
+import type { AgentConsents } from '../calls/agentConsents.js';
+import { agentRoutes } from './agentRoutes.js';
 import { organizationCodeProblem } from '../consent/rules.js';
 
-export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string; requests: ConsentRequests };
+export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string; requests: ConsentRequests; agent: AgentConsents };
 
 async function logAccess(pool: pg.Pool, req: express.Request, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
   const actor = (req.res?.locals.principal as Principal | undefined)?.actor ?? 'unknown';
@@ -65,6 +67,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   );
 
   router.use(authenticate(deps.pool, deps.adminToken));
+  router.use(agentRoutes({ pool: deps.pool, agent: deps.agent }));
 
   router.post('/users', allow('admin'), async (req, res) => {
     const parsed = newUserSchema.safeParse(req.body);

@@ -10,10 +10,14 @@ import { cookieOptions, cookies, endSession, LOGIN_CSRF_COOKIE, sessionPrincipal
 
 /** The auditor's pages (Korean, keyboard and screen-reader friendly): sign-in, search, a consent. */
 
-const esc = (v: unknown) =>
+export const esc = (v: unknown) =>
   String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function layout(title: string, body: string, session?: SessionPrincipal): string {
+export function layout(title: string, body: string, session?: SessionPrincipal): string {
+  const links = [
+    ...(session && session.role !== 'agent' && session.role !== 'integration' ? ['<a href="/consents">동의 검색</a>'] : []),
+    ...(session && (session.role === 'agent' || session.role === 'admin') ? ['<a href="/agent">상담원 녹취</a>'] : []),
+  ].join(' · ');
   return `<!doctype html><html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} · 출금동의 감사</title>${session ? `<meta name="csrf-token" content="${esc(session.csrf)}">` : ''}
 <style>body{font-family:system-ui,"Noto Sans KR",sans-serif;max-width:64rem;margin:1.5rem auto;padding:0 1rem;color:#1b1b1b}
@@ -21,7 +25,7 @@ table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;pad
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}.ok{color:#075}.bad{color:#b00}
 form.search{display:grid;grid-template-columns:repeat(3,1fr);gap:.5rem}label{display:flex;flex-direction:column;font-size:.9rem}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #0a58ca}</style></head>
-<body><header>${session ? `<nav aria-label="메뉴"><a href="/consents">동의 검색</a> · ${esc(session.username)} (${esc(session.role)}) <form method="post" action="/logout" style="display:inline"><input type="hidden" name="csrf" value="${esc(session.csrf)}"><button>로그아웃</button></form></nav>` : ''}</header>
+<body><header>${session ? `<nav aria-label="메뉴">${links} · ${esc(session.username)} (${esc(session.role)}) <form method="post" action="/logout" style="display:inline"><input type="hidden" name="csrf" value="${esc(session.csrf)}"><button>로그아웃</button></form></nav>` : ''}</header>
 <main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }
 
@@ -54,7 +58,7 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): exp
       return loginForm(res, login.reason === 'locked' ? 423 : 401, login.reason === 'locked' ? '로그인 실패가 반복되어 계정이 잠겼습니다. 15분 뒤에 다시 시도해 주세요.' : '아이디 또는 비밀번호가 맞지 않습니다.');
     }
     await startSession(deps.pool, res, login.userId, deps.secureCookies);
-    res.redirect(303, login.role === 'agent' ? '/login?agent=1' : '/consents');
+    res.redirect(303, login.role === 'agent' ? '/agent' : '/consents');
   });
 
   router.post('/logout', async (req, res) => {

@@ -6,7 +6,8 @@ import type { Logger } from '../log.js';
 
 /**
  * Purges consents whose retention ran out: `years` after the auto-debit ended or the consent was
- * superseded. The record, its call (state and event log), its recordings and their audio go; the
+ * superseded. The record, its call (state and event log, the agent's marked parts, the consent
+ * request that placed it), its recordings and their audio go; the
  * access log keeps one line a purge (no personal data) so the purge itself can be audited.
  */
 export async function purgeExpired(pool: pg.Pool, years: number, log: Logger, now = new Date()): Promise<{ purged: string[] }> {
@@ -29,6 +30,10 @@ export async function purgeExpired(pool: pg.Pool, years: number, log: Logger, no
         await client.query('DELETE FROM recording_callbacks WHERE call_sid = $1', [c.call_sid]);
         await client.query('DELETE FROM recordings WHERE call_sid = $1', [c.call_sid]);
         await client.query('DELETE FROM call_events WHERE call_sid = $1', [c.call_sid]);
+        await client.query('DELETE FROM agent_consent_events WHERE agent_consent_id IN (SELECT id FROM agent_consents WHERE call_sid = $1)', [c.call_sid]);
+        await client.query('DELETE FROM agent_consents WHERE call_sid = $1', [c.call_sid]);
+        await client.query('DELETE FROM consent_request_deliveries WHERE request_id IN (SELECT id FROM consent_requests WHERE call_sid = $1)', [c.call_sid]);
+        await client.query('DELETE FROM consent_requests WHERE call_sid = $1', [c.call_sid]);
         await client.query('DELETE FROM calls WHERE call_sid = $1', [c.call_sid]);
       }
       await logAccess(client, {

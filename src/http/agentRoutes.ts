@@ -1,0 +1,69 @@
+import express from 'express';
+import type pg from 'pg';
+import { AgentRefused, type AgentConsents } from '../calls/agentConsents.js';
+import { logAccess, remoteOf } from '../consent/accessLog.js';
+import type { Principal } from '../consent/users.js';
+import { allow } from './auth.js';
+
+/**
+ * The agent console's API (agents and admins): live calls handed to an agent, payer search, and
+ * the recorded-consent flow: start, pause, resume, consented, declined. Mounted after authentication.
+ */
+export function agentRoutes(deps: { pool: pg.Pool; agent: AgentConsents }): express.Router {
+  const router = express.Router();
+  const agentOnly = allow('agent', 'admin');
+  const actor = (res: express.Response) => (res.locals.principal as Principal).actor;
+
+  /** Runs an action; a refusal is a 4xx (or 502 when Twilio failed) with the reason. */
+  const handle =
+    (action: (req: express.Request, res: express.Response) => Promise<unknown>, status = 200) =>
+    async (req: express.Request, res: express.Response) => {
+      try {
+        res.status(status).json(await action(req, res));
+      } catch (err) {
+        if (!(err instanceof AgentRefused)) throw err;
+        res.status(err.status).json({
+          error: err.status === 404 ? 'not_found' : err.status === 409 ? 'conflict' : err.status === 502 ? 'twilio_failed' : 'validation',
+          ...(err.field ? { field: err.field } : {}),
+          reason: err.message,
+          message: err.field ? `${err.field} ${err.message}` : err.message,
+        });
+      }
+    };
+
+  const logged = async (req: express.Request, res: express.Response, action: string, id: string, detail: Record<string, unknown> = {}) =>
+    logAccess(deps.pool, { actor: actor(res), action, target: `agent-consent:${id}`, remote: remoteOf(req), detail });
+
+  router.get('/agent/calls', agentOnly, handle(async () => ({ calls: await deps.agent.liveCalls() })));
+
+  router.get('/payers', agentOnly, handle(async (req) => ({ payers: await deps.agent.searchPayers(typeof req.query.q === 'string' ? req.query.q : '') })));
+
+  router.post(
+    '/agent-consents',
+    agentOnly,
+    handle(async (req, res) => {
+      const started = await deps.agent.start(req.body, actor(res));
+      await logged(req, res, 'agent-consent-start', started.id, { callSid: started.callSid });
+      return started;
+    }, 201),
+  );
+
+  router.get('/agent-consents/:id', agentOnly, handle(async (req) => deps.agent.show(String(req.params.id))));
+
+  for (const step of ['pause', 'resume', 'consented', 'declined'] as const) {
+    router.post(
+      `/agent-consents/:id/${step}`,
+      agentOnly,
+      handle(async (req, res) => {
+        const id = String(req.params.id);
+        const shown =
+          step === 'pause' ? await deps.agent.pause(id, actor(res))
+          : step === 'resume' ? await deps.agent.resume(id, actor(res))
+          : await deps.agent.finish(id, actor(res), step);
+        await logged(req, res, `agent-consent-${step}`, id);
+        return shown;
+      }),
+    );
+  }
+  return router;
+}

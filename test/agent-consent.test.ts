@@ -1,0 +1,236 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectDtmf } from '../src/audio/analysis.js';
+import { parseCallerScript, runCall, scriptedInputs, startStandInServer, type Conversation } from '../src/simulator/index.js';
+import { api, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
+import { until } from './support/callbacks.js';
+import { decodedConsentAudio, waitForConsent } from './support/recording.js';
+import { scenariosDir } from './support/scenarios.js';
+
+/**
+ * Agent-recorded consent (method 4): a call the ARS hands to an agent, the agent marks the consent
+ * part. Keys pressed on the simulated call mark where we are: 7 before Start, 5 in the recorded
+ * part, 8 while paused, 9 after the answer. Only 5 may be in the MP3 (R3).
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+let app: TestApp;
+let sim: Awaited<ReturnType<typeof startStandInServer>>;
+let agentToken: string;
+
+beforeAll(async () => {
+  sim = await startStandInServer(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
+  app = await startTestApp({
+    TWILIO_API_BASE_URL: sim.url, JOB_POLL_SECONDS: '0.5',
+    SCENARIOS_DIR: scenariosDir((s) => { s.agentNumber = '+8215889999'; }),
+  });
+  await api(app, 'POST', '/api/payers', { payerNumber: '77', name: '홍길동', birthDate: '19940424', phone: '+821012345678' });
+  await api(app, 'POST', '/api/users', { username: 'agent1', password: 'agent-password-11', role: 'agent' });
+  await api(app, 'POST', '/api/users', { username: 'auditor1', password: 'auditor-password-1', role: 'auditor' });
+  agentToken = (await api(app, 'POST', '/api/tokens', { username: 'agent1', password: 'agent-password-11' }, 'none')).json.token;
+});
+afterAll(async () => {
+  await app?.close();
+  await sim?.close();
+});
+
+/** Points the caller's side and the agent's side of a test wait for. */
+class Steps {
+  private reached = new Set<string>();
+  reach(step: string) {
+    this.reached.add(step);
+  }
+  at(step: string, ms = 20_000) {
+    return until(() => this.reached.has(step), ms, `step ${step}`);
+  }
+}
+
+/** The payer's side after the transfer: talks before, during and after the marked part. */
+function payerAfterTransfer(steps: Steps, script: () => string | undefined) {
+  return async (conv: Conversation) => {
+    await conv.payerPresses('7');
+    await conv.payerSays('제 생일은 사월 이십사일이고요 요금 문의 좀 드릴게요');
+    steps.reach('talking');
+    await until(() => conv.recording() === 'recording', 20_000, 'the recording to start');
+    await conv.agentSays(await until(script, 5000, 'the script'));
+    await conv.payerPresses('5');
+    steps.reach('scriptRead');
+    await until(() => conv.recording() === 'paused', 20_000, 'the pause');
+    await conv.payerPresses('8');
+    await conv.payerSays('잠깐만요 카드번호가 어디 있더라');
+    steps.reach('pausedTalk');
+    await until(() => conv.recording() === 'recording', 20_000, 'the resume');
+    await conv.payerSays('예 동의합니다');
+    steps.reach('answered');
+    await until(() => conv.recording() === 'none', 20_000, 'the recording to stop');
+    await conv.payerPresses('9');
+  };
+}
+
+function callToAgent(onDial: (conv: Conversation) => Promise<void>) {
+  return runCall({
+    serviceUrl: app.url, publicBaseUrl: PUBLIC_BASE_URL, authToken: TEST_AUTH_TOKEN, standIn: sim.standIn,
+    from: '+821012345678', to: '+8215880000', inputs: scriptedInputs(parseCallerScript('0')), onDial,
+  });
+}
+
+async function liveCallSid(): Promise<string> {
+  const r = await until(async () => (await api(app, 'GET', '/api/agent/calls', undefined, agentToken)).json.calls[0], 10_000, 'a live call');
+  return r.callSid;
+}
+
+async function expectOnlyTheMarkedPart(consentId: string) {
+  const keys = detectDtmf(await decodedConsentAudio(app, consentId), 8000).map((k) => k.key).join('');
+  expect(keys).toBe('5');
+}
+
+describe('agent-recorded consent (method 4)', () => {
+  it('start, pause, resume, consented: a method-4 record whose MP3 holds only the marked part', async () => {
+    const steps = new Steps();
+    let script: string | undefined;
+    const call = callToAgent(payerAfterTransfer(steps, () => script));
+    await steps.at('talking');
+    const calls = (await api(app, 'GET', '/api/agent/calls', undefined, agentToken)).json.calls;
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ payerNumber: '77', holderName: '홍길동', reason: 'requested', agentConsent: null });
+    const callSid = calls[0].callSid;
+    const found = (await api(app, 'GET', '/api/payers?q=홍', undefined, agentToken)).json.payers;
+    expect(found[0]).toMatchObject({ payerNumber: '77', name: '홍길동', birthDate: '19940424' });
+
+    const started = await api(app, 'POST', '/api/agent-consents', { callSid, payerNumber: '77', bankCode: '081', accountNumber: '750-233-322-00333' }, agentToken);
+    expect(started.status, started.text).toBe(201);
+    expect(started.json).toMatchObject({ state: 'recording', accountNumber: '75023332200333' });
+    for (const item of ['1994년 4월 24일생', '홍길동', '한빛에너지', '하나은행', '7 5 0 2 3 3 3 2 2 0 0 3 3 3', '출금이체']) expect(started.json.script).toContain(item);
+    script = started.json.script;
+    const id = started.json.id;
+    expect((await api(app, 'POST', '/api/agent-consents', { callSid, payerNumber: '77', bankCode: '081', accountNumber: '75023332200333' }, agentToken)).status).toBe(409);
+
+    await steps.at('scriptRead');
+    expect((await api(app, 'POST', `/api/agent-consents/${id}/pause`, undefined, agentToken)).json.state).toBe('paused');
+    expect((await api(app, 'POST', `/api/agent-consents/${id}/pause`, undefined, agentToken)).status).toBe(409);
+    await steps.at('pausedTalk');
+    expect((await api(app, 'POST', `/api/agent-consents/${id}/resume`, undefined, agentToken)).json.state).toBe('recording');
+    await steps.at('answered');
+    const finished = await api(app, 'POST', `/api/agent-consents/${id}/consented`, undefined, agentToken);
+    expect(finished.json.state).toBe('consented');
+    const result = await call;
+    expect(result.recordings).toHaveLength(1);
+
+    const consent = await waitForConsent(app, callSid, 30_000);
+    expect(consent).toMatchObject({ status: 'ready', methodCode: 4, consentBy: 'voice', payerNumber: '77', bankCode: '081', accountNumber: '75023332200333', birthDate: '940424' });
+    expect(consent.evidence.passed, JSON.stringify(consent.evidence)).toBe(true);
+    expect(consent.evidence.checks.map((c: any) => c.name)).toEqual(['markedPart', 'scriptRead', 'complete', 'payerSaidYes']);
+    await expectOnlyTheMarkedPart(consent.id);
+    const shown = (await api(app, 'GET', `/api/agent-consents/${id}`, undefined, agentToken)).json;
+    expect(shown.events.map((e: any) => e.kind)).toEqual(['start', 'pause', 'resume', 'finish']);
+    expect(shown).toMatchObject({ consentId: consent.id, consentStatus: 'ready', agent: 'agent1' });
+    const log = (await api(app, 'GET', `/api/access-log/verify`)).json;
+    expect(log.intact).toBe(true);
+  }, 60_000);
+
+  it('declined: the recording is not evidence, no consent, and it is deleted at Twilio', async () => {
+    const steps = new Steps();
+    let script: string | undefined;
+    const call = callToAgent(async (conv) => {
+      steps.reach('talking');
+      await until(() => conv.recording() === 'recording');
+      await conv.agentSays(await until(() => script));
+      await conv.payerSays('아니요 동의 안 합니다');
+      steps.reach('answered');
+      await until(() => conv.recording() === 'none');
+    });
+    await steps.at('talking');
+    const callSid = await liveCallSid();
+    const started = await api(app, 'POST', '/api/agent-consents', { callSid, payerNumber: '77', bankCode: '081', accountNumber: '75023332200333' }, agentToken);
+    script = started.json.script;
+    await steps.at('answered');
+    expect((await api(app, 'POST', `/api/agent-consents/${started.json.id}/declined`, undefined, agentToken)).json.state).toBe('declined');
+    const result = await call;
+    const recordingSid = result.recordings[0]!.sid;
+    await until(() => sim.standIn.recordings.get(recordingSid)?.deleted, 10_000, 'the deletion at Twilio');
+    expect(await waitForConsent(app, callSid, 1000)).toBeUndefined();
+    const rec = (await app.db.pool.query('SELECT purpose, pipeline, master_path FROM recordings WHERE recording_sid = $1', [recordingSid])).rows[0];
+    expect(rec).toMatchObject({ purpose: 'not-consent', pipeline: 'skipped', master_path: null });
+  }, 60_000);
+
+  it('refuses what cannot be done, with the reason; other roles cannot use it', async () => {
+    const steps = new Steps();
+    const call = callToAgent(async () => {
+      steps.reach('talking');
+      await steps.at('done');
+    });
+    await steps.at('talking');
+    const callSid = await liveCallSid();
+    const good = { callSid, payerNumber: '77', bankCode: '081', accountNumber: '75023332200333' };
+    const cases: [Record<string, unknown>, number, string | undefined][] = [
+      [{ ...good, bankCode: '999' }, 400, 'bankCode'],
+      [{ ...good, accountNumber: '123' }, 400, 'accountNumber'],
+      [{ ...good, payerNumber: 'NOBODY' }, 400, 'payerNumber'],
+      [{ ...good, callSid: 'CA' + '0'.repeat(32) }, 404, 'callSid'],
+      [{ ...good, callSid: 'nope' }, 400, 'callSid'],
+    ];
+    for (const [body, status, field] of cases) {
+      const r = await api(app, 'POST', '/api/agent-consents', body, agentToken);
+      expect(r.status, JSON.stringify(body)).toBe(status);
+      expect(r.json.field).toBe(field);
+    }
+    const auditor = (await api(app, 'POST', '/api/tokens', { username: 'auditor1', password: 'auditor-password-1' }, 'none')).json.token;
+    expect((await api(app, 'POST', '/api/agent-consents', good, auditor)).status).toBe(403);
+    expect((await api(app, 'GET', '/api/agent/calls', undefined, auditor)).status).toBe(403);
+    expect((await api(app, 'POST', '/api/agent-consents/00000000-0000-4000-8000-000000000000/pause', undefined, agentToken)).status).toBe(404);
+    steps.reach('done');
+    await call;
+    // The call ended: it is no longer live with an agent.
+    expect((await api(app, 'POST', '/api/agent-consents', good, agentToken)).status).toBe(409);
+    expect((await api(app, 'GET', '/api/agent/calls', undefined, agentToken)).json.calls).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('the agent console in Chromium: pick the call and the payer, start, pause, resume, consent', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const page = await browser.newPage();
+      await page.goto(`${app.url}/login`);
+      await page.getByLabel('아이디').fill('agent1');
+      await page.getByLabel('비밀번호').fill('agent-password-11');
+      await page.getByRole('button', { name: '로그인' }).click();
+      await page.waitForURL(/\/agent$/);
+
+      const steps = new Steps();
+      let script: string | undefined;
+      const call = callToAgent(payerAfterTransfer(steps, () => script));
+      await steps.at('talking');
+      await page.getByRole('button', { name: '이 통화 선택' }).click();
+      await page.getByLabel('납부자 검색 (납부자번호 또는 이름)').fill('홍길');
+      await page.getByRole('button', { name: '찾기' }).click();
+      await page.getByRole('button', { name: /선택: 홍길동 \(77/ }).click();
+      await page.getByLabel('은행코드').fill('081');
+      await page.getByLabel('계좌번호').fill('75023332200333');
+      await page.getByRole('button', { name: '녹음 시작' }).click();
+      await page.locator('#state', { hasText: '녹음 중' }).waitFor();
+      script = await page.locator('#script').textContent() ?? undefined;
+      expect(script).toContain('7 5 0 2 3 3 3 2 2 0 0 3 3 3');
+
+      await steps.at('scriptRead');
+      await page.getByRole('button', { name: '일시정지' }).click();
+      await page.locator('#state', { hasText: '일시정지' }).waitFor();
+      await steps.at('pausedTalk');
+      await page.getByRole('button', { name: '재개' }).click();
+      await page.locator('#state', { hasText: '녹음 중' }).waitFor();
+      await steps.at('answered');
+      await page.getByRole('button', { name: '동의함' }).click();
+      await page.locator('#message', { hasText: '출금동의 기록 완료 (ready)' }).waitFor({ timeout: 40_000 });
+      await call;
+      const consentId = /: ([0-9a-f-]{36})/.exec((await page.locator('#message').textContent()) ?? '')![1]!;
+      const consent = (await api(app, 'GET', `/api/consents/${consentId}`)).json;
+      expect(consent).toMatchObject({ methodCode: 4, status: 'ready' });
+      await expectOnlyTheMarkedPart(consentId);
+    } finally {
+      await browser?.close();
+    }
+  }, 90_000);
+});
