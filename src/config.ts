@@ -90,6 +90,8 @@ export type Config = {
   scenariosDir: string;
   /** Demo mode: no Twilio credentials configured, the built-in call simulator plays Twilio. */
   demo: boolean;
+  /** Demo mode: the password of the demo agent (user "agent") for the agent console. */
+  demoAgentPassword?: string | undefined;
   twilio: {
     accountSid: string;
     authToken: string;

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   if (config.demo) {
     console.log(`Demo mode (no Twilio credentials): open ${config.publicBaseUrl}/ for the softphone, or run: npm run call -- --from +821012345678 --keys "2 19940424 081 75023332200333# 1"`);
     console.log(`API bearer token (kept in ${config.dataDir}/demo-secrets.json): ${config.adminToken}`);
+    console.log(`Agent console: ${config.publicBaseUrl}/agent, user "agent", password ${config.demoAgentPassword}`);
   }
   process.removeListener('uncaughtException', startupFailure);
   const stop = async (signal: string) => {

@@ -109,7 +109,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   let port = config.port;
   const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
-  if (standIn) await seedDemoPayers(db.pool);
+  if (standIn) await seedDemoPayers(db.pool, config.demoAgentPassword);
   const app = createHttpApp({
     log,
     twilio: twilioRoutes({

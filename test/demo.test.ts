@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,7 @@ beforeAll(async () => {
     RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-demo-rec-')),
     JOB_POLL_SECONDS: '0.5',
     LOG_LEVEL: 'warn',
+    QUIET_HOURS: 'off',
   };
   for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'ADMIN_TOKEN', 'TWILIO_API_BASE_URL']) delete env[k];
   service = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -100,6 +101,40 @@ describe('demo mode', () => {
       );
       expect(duration).toBeGreaterThan(10);
       await page.screenshot({ path: path.join(os.tmpdir(), 'softphone.png') });
+    } finally {
+      await browser?.close();
+    }
+  }, 90_000);
+
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('the softphone answers an outbound consent request: readback, the code keyed in, the consent', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await page.getByLabel('발신 번호').fill('+821099990000');
+      await page.getByRole('button', { name: '전화 받기 대기' }).click();
+      await page.getByText('번호로 오는 전화를 기다립니다').waitFor();
+      const { adminToken } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      const res = await fetch(`${base}/api/consent-requests`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ payerNumber: '100300', phone: '+821099990000', bankCode: '088', accountNumber: '110123456789' }),
+      });
+      expect(res.status).toBe(201);
+      const { id, code } = (await res.json()) as { id: string; code: string };
+      await page.getByText('김영희 고객님께서는').first().waitFor({ timeout: 20_000 });
+      const keypad = page.getByRole('group', { name: '키패드' });
+      for (const key of code) await keypad.getByRole('button', { name: key, exact: true }).click();
+      await page.getByText(`${code}번을 입력하셨습니다`).first().waitFor();
+      await page.locator('#consent').waitFor({ state: 'visible', timeout: 45_000 });
+      await expect(page.locator('#fields').textContent()).resolves.toContain('110123456789');
+      const request = await (await fetch(`${base}/api/consent-requests/${id}`, { headers: { Authorization: `Bearer ${adminToken}` } })).json();
+      expect(request).toMatchObject({ status: 'consented' });
+      expect(request.consentId).toBeTruthy();
     } finally {
       await browser?.close();
     }

@@ -5,7 +5,9 @@ import type pg from 'pg';
 import { consentJson, listConsents } from '../consent/consents.js';
 import { upsertPayer } from '../consent/payers.js';
 import { requireBearer } from '../http/auth.js';
-import { runCall, type CallerInput, type CallerInputs, type CallEvent } from './callRunner.js';
+import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
+import { answerOutboundCalls } from './dialer.js';
+import { createUser, hashPassword } from '../consent/users.js';
 import { parseCallerScript, scriptedInputs } from './index.js';
 import type { StandIn } from './standIn.js';
 
@@ -19,8 +21,38 @@ export const DEMO_PAYERS = [
   { payerNumber: '100300', name: '김영희', birthDate: '19800102', phone: '+821099990000', amountDue: 38000 },
 ];
 
-export async function seedDemoPayers(pool: pg.Pool): Promise<void> {
+export async function seedDemoPayers(pool: pg.Pool, agentPassword: string | undefined): Promise<void> {
   for (const p of DEMO_PAYERS) await upsertPayer(pool, p);
+  if (agentPassword) {
+    // The demo agent, for the agent console: its password is kept in demo-secrets.json.
+    if ((await createUser(pool, { username: 'agent', password: agentPassword, role: 'agent' })) === 'exists') {
+      await pool.query("UPDATE users SET password_hash = $1 WHERE username = 'agent' AND role = 'agent'", [await hashPassword(agentPassword)]);
+    }
+  }
+}
+
+/**
+ * After the transfer to an agent, the softphone's keys and answers go on in the conversation, and
+ * the demo agent's voice reads the script shown at /agent once the agent starts the recording.
+ */
+function talkToAgent(pool: pg.Pool, phone: Softphone) {
+  return async (conv: Conversation) => {
+    let readFor: string | undefined;
+    const end = Date.now() + 30 * 60_000;
+    while (Date.now() < end) {
+      if (conv.recording() === 'recording') {
+        const live = (await pool.query<{ id: string; script: string }>("SELECT id, script FROM agent_consents WHERE call_sid = $1 AND state = 'recording'", [conv.callSid])).rows[0];
+        if (live && live.id !== readFor) {
+          readFor = live.id;
+          await conv.agentSays(live.script);
+        }
+      }
+      const input = await phone.next({ timeout: 1 });
+      if (!input || 'hangup' in input) return;
+      if ('say' in input) await conv.payerSays(input.say);
+      else if (input.keys) await conv.payerPresses(input.keys);
+    }
+  };
 }
 
 type Deps = { pool: pg.Pool; standIn: StandIn; serviceUrl: () => string; publicBaseUrl: string; authToken: string; adminToken: string };
@@ -71,11 +103,48 @@ export function demoRoutes(deps: Deps): express.Router {
   const sessions = new Map<string, Softphone>();
   router.use('/_sim/twilio', deps.standIn.router);
 
-  const start = (from: string, inputs: CallerInputs, onEvent: (e: CallEvent) => void) =>
+  const start = (from: string, inputs: CallerInputs, onEvent: (e: CallEvent) => void, onDial?: (c: Conversation) => Promise<void>) =>
     runCall({
       serviceUrl: deps.serviceUrl(), publicBaseUrl: deps.publicBaseUrl, authToken: deps.authToken, standIn: deps.standIn,
-      from, to: '+8215880000', inputs, onEvent,
+      from, to: '+8215880000', inputs, onEvent, ...(onDial ? { onDial } : {}),
     });
+
+  /** When the call ends: show the consent record on the softphone once the pipeline made it. */
+  const follow = async (phone: Softphone, id: string, r: CallResult) => {
+    phone.callSid = r.callSid;
+    if (r.recordings.length) {
+      phone.events.push({ kind: 'waiting' });
+      const consent = await waitForConsent(deps.pool, r.callSid, 30_000);
+      if (consent && !('failed' in consent)) {
+        phone.consentId = consent.id;
+        phone.events.push({ kind: 'consent', consent: consentJson(consent) });
+      }
+    }
+    phone.done = true;
+    setTimeout(() => sessions.delete(id), 30 * 60_000).unref();
+  };
+
+  /** Softphones waiting for a call, by number: the service's outbound consent calls ring them. */
+  const listening = new Map<string, { id: string; phone: Softphone }>();
+  const ringing = new Map<string, { id: string; phone: Softphone }>();
+  answerOutboundCalls({
+    serviceUrl: deps.serviceUrl(), publicBaseUrl: deps.publicBaseUrl, authToken: deps.authToken, standIn: deps.standIn,
+    pickUp: async (call) => {
+      // It rings for up to 20 s: a softphone that starts listening meanwhile still answers.
+      for (let i = 0; i < 100 && !listening.has(call.to); i++) await new Promise((r) => setTimeout(r, 200));
+      const listener = listening.get(call.to);
+      if (!listener) return { answer: 'no-answer' };
+      listening.delete(call.to);
+      ringing.set(call.sid, listener);
+      listener.phone.events.push({ kind: 'note', text: `전화가 왔습니다 (${call.from})` });
+      return { answer: 'answer', inputs: listener.phone, onEvent: (e) => listener.phone.events.push(e) };
+    },
+    onResult: (call, result) => {
+      const listener = ringing.get(call.sid);
+      ringing.delete(call.sid);
+      if (listener && result) void follow(listener.phone, listener.id, result);
+    },
+  });
 
   router.post('/_sim/calls', requireBearer(deps.adminToken), express.json(), async (req, res) => {
     const body = (req.body ?? {}) as { from?: unknown; keys?: unknown; say?: unknown };
@@ -103,24 +172,18 @@ export function demoRoutes(deps: Deps): express.Router {
     res.end();
   });
 
+  /** `{from}` places a call to the ARS; `{from, listen: true}` waits for the service to call that number. */
   router.post('/_sim/softphone', express.json(), (req, res) => {
     const from = typeof req.body?.from === 'string' && /^\+\d{6,15}$/.test(req.body.from) ? (req.body.from as string) : DEMO_PAYERS[0]!.phone;
     const id = randomBytes(8).toString('hex');
     const phone = new Softphone();
     sessions.set(id, phone);
-    void start(from, phone, (e) => phone.events.push(e)).then(async (r) => {
-      phone.callSid = r.callSid;
-      if (r.recordings.length) {
-        phone.events.push({ kind: 'waiting' });
-        const consent = await waitForConsent(deps.pool, r.callSid, 30_000);
-        if (consent && !('failed' in consent)) {
-          phone.consentId = consent.id;
-          phone.events.push({ kind: 'consent', consent: consentJson(consent) });
-        }
-      }
-      phone.done = true;
-      setTimeout(() => sessions.delete(id), 30 * 60_000).unref();
-    });
+    if (req.body?.listen === true) {
+      listening.set(from, { id, phone });
+      phone.events.push({ kind: 'note', text: `${from} 번호로 오는 전화를 기다립니다` });
+    } else {
+      void start(from, phone, (e) => phone.events.push(e), talkToAgent(deps.pool, phone)).then((r) => follow(phone, id, r));
+    }
     res.status(201).json({ id });
   });
 
@@ -131,7 +194,17 @@ export function demoRoutes(deps: Deps): express.Router {
       return;
     }
     const { keys, say, hangup } = (req.body ?? {}) as { keys?: unknown; say?: unknown; hangup?: unknown };
-    if (hangup === true) phone.give({ hangup: true });
+    if (hangup === true) {
+      // Hanging up while waiting for a call stops waiting.
+      for (const [number, l] of listening) {
+        if (l.phone === phone) {
+          listening.delete(number);
+          phone.events.push({ kind: 'ended', how: 'caller-hangup' });
+          phone.done = true;
+        }
+      }
+      phone.give({ hangup: true });
+    }
     else if (typeof keys === 'string' && /^[0-9*#]{1,40}$/.test(keys)) phone.give({ keys });
     else if (typeof say === 'string' && say.length > 0 && say.length < 50) phone.give({ say });
     else {

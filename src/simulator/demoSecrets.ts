@@ -11,24 +11,37 @@ export function demoSecretsFile(dataDir: string): string {
   return path.join(dataDir, 'demo-secrets.json');
 }
 
-export function readDemoSecrets(dataDir: string): { authToken: string; adminToken: string } | undefined {
+export type DemoSecrets = { authToken: string; adminToken: string; agentPassword: string };
+
+export function readDemoSecrets(dataDir: string): Partial<DemoSecrets> | undefined {
   try {
-    const s = JSON.parse(readFileSync(demoSecretsFile(dataDir), 'utf8')) as { authToken?: unknown; adminToken?: unknown };
-    if (typeof s.authToken === 'string' && typeof s.adminToken === 'string') return { authToken: s.authToken, adminToken: s.adminToken };
+    const s = JSON.parse(readFileSync(demoSecretsFile(dataDir), 'utf8')) as Record<string, unknown>;
+    if (typeof s.authToken === 'string' && typeof s.adminToken === 'string') {
+      return { authToken: s.authToken, adminToken: s.adminToken, ...(typeof s.agentPassword === 'string' ? { agentPassword: s.agentPassword } : {}) };
+    }
   } catch {
     /* none yet */
   }
   return undefined;
 }
 
-/** Applies the stored demo secrets to the config (creating them once); an explicit ADMIN_TOKEN wins. */
-export function applyDemoSecrets(config: Config, explicitAdminToken: boolean): void {
-  let secrets = readDemoSecrets(config.dataDir);
-  if (!secrets) {
-    secrets = { authToken: randomBytes(16).toString('hex'), adminToken: randomBytes(18).toString('base64url') };
+/**
+ * Applies the stored demo secrets to the config (creating what is missing once); an explicit
+ * ADMIN_TOKEN wins. Returns them, with the demo agent's password for the agent console.
+ */
+export function applyDemoSecrets(config: Config, explicitAdminToken: boolean): DemoSecrets {
+  const stored = readDemoSecrets(config.dataDir);
+  const secrets: DemoSecrets = {
+    authToken: stored?.authToken ?? randomBytes(16).toString('hex'),
+    adminToken: stored?.adminToken ?? randomBytes(18).toString('base64url'),
+    agentPassword: stored?.agentPassword ?? `demo-${randomBytes(9).toString('base64url')}`,
+  };
+  if (stored?.agentPassword === undefined) {
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(demoSecretsFile(config.dataDir), JSON.stringify(secrets), { mode: 0o600 });
   }
   config.twilio.authToken = secrets.authToken;
   if (!explicitAdminToken) config.adminToken = secrets.adminToken;
+  config.demoAgentPassword = secrets.agentPassword;
+  return secrets;
 }
