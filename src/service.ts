@@ -22,7 +22,7 @@ import type { Encoder } from './audio/budget.js';
 import { QUEUES, startJobQueue, type JobQueue } from './jobs/queue.js';
 import { purgeExpired } from './jobs/retention.js';
 import { createRecordingPipeline, type RecordingPipeline } from './jobs/recordingPipeline.js';
-import { demoRoutes, seedDemoPayers } from './simulator/demo.js';
+import { DEMO_AGENT_NUMBER, demoRoutes, seedDemoPayers } from './simulator/demo.js';
 import { createConsentRequests, type ConsentRequests } from './jobs/consentRequests.js';
 import { createAgentConsents } from './calls/agentConsents.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
@@ -46,6 +46,10 @@ export type RunningService = {
 export async function startService(config: Config, options: { logger?: Logger } = {}): Promise<RunningService> {
   const log = options.logger ?? createLogger(config.logLevel);
   const scenarios = loadScenarios(config.scenariosDir);
+  if (config.demo) {
+    // Demo mode: a transfer to an agent reaches the simulator's agent desk (the softphone and /agent).
+    for (const s of scenarios.all) s.agentNumber ??= DEMO_AGENT_NUMBER;
+  }
   mkdirSync(config.recordingsDir, { recursive: true });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: config.dbPoolSize });
   try {

@@ -139,4 +139,41 @@ describe('demo mode', () => {
       await browser?.close();
     }
   }, 90_000);
+
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('press 0 on the softphone, the demo agent takes a recorded consent at /agent (method 4)', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const phone = await (await browser.newContext()).newPage();
+      await phone.goto(`${base}/`);
+      await phone.getByRole('button', { name: '전화 걸기' }).click();
+      await phone.getByText('고객센터입니다').first().waitFor();
+      await phone.getByRole('group', { name: '키패드' }).getByRole('button', { name: '0', exact: true }).click();
+      await phone.getByText('상담원에게 연결해 드리겠습니다').first().waitFor();
+
+      const { agentPassword } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      const agent = await (await browser.newContext()).newPage();
+      await agent.goto(`${base}/login`);
+      await agent.getByLabel('아이디').fill('agent');
+      await agent.getByLabel('비밀번호').fill(agentPassword);
+      await agent.getByRole('button', { name: '로그인' }).click();
+      await agent.waitForURL(/\/agent$/);
+      await agent.getByRole('button', { name: '이 통화 선택' }).click();
+      await expect(agent.locator('#payer-chosen').textContent()).resolves.toContain('홍길동');
+      await agent.getByLabel('은행코드').fill('081');
+      await agent.getByLabel('계좌번호').fill('75023332200333');
+      await agent.getByRole('button', { name: '녹음 시작' }).click();
+      await phone.getByText('지금부터 출금동의 내용을 녹음합니다').first().waitFor({ timeout: 20_000 });
+      await phone.getByRole('button', { name: '“예” 말하기' }).click();
+      await phone.getByText('말함: 예').first().waitFor();
+      await agent.getByRole('button', { name: '동의함' }).click();
+      await agent.locator('#message', { hasText: '출금동의 기록 완료 (ready)' }).waitFor({ timeout: 45_000 });
+      await phone.getByRole('button', { name: '끊기' }).click();
+    } finally {
+      await browser?.close();
+    }
+  }, 90_000);
 });

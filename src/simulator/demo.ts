@@ -16,6 +16,9 @@ import type { StandIn } from './standIn.js';
  * runs a scripted call (the `npm run call` CLI), and `/` is a softphone page.
  */
 
+/** Where a scenario without an agent number transfers to in demo mode. */
+export const DEMO_AGENT_NUMBER = '+8215880001';
+
 export const DEMO_PAYERS = [
   { payerNumber: '100200', name: '홍길동', birthDate: '19940424', phone: '+821012345678', amountDue: 45200 },
   { payerNumber: '100300', name: '김영희', birthDate: '19800102', phone: '+821099990000', amountDue: 38000 },
