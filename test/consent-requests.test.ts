@@ -166,10 +166,10 @@ describe('outbound ARS consent requests', () => {
 
   it('name and birth date instead of a payer number; the payer on file is found', async () => {
     phones.set('+821011110010', () => ({ answer: 'no-answer' }));
-    const r = await api(app, 'POST', '/api/consent-requests', { name: '홍길동', birthDate: '19940424', phone: '+821011110010', bankCode: '088', accountNumber: '110-123-456789' });
+    const r = await api(app, 'POST', '/api/consent-requests', { name: '홍길동', birthDate: '19940424', phone: '010-1111-0010', bankCode: '088', accountNumber: '110-123-456789' });
     expect(r.status, r.text).toBe(201);
     codes.set('+821011110010', r.json.code);
-    expect(r.json).toMatchObject({ payerNumber: 'R100', bankCode: '088', status: 'queued', callback: null });
+    expect(r.json).toMatchObject({ payerNumber: 'R100', bankCode: '088', status: 'queued', callback: null, phone: '+82101***0010' });
   });
 
   it('refuses bad requests with a 400 that names the field and says why', async () => {
@@ -179,7 +179,8 @@ describe('outbound ARS consent requests', () => {
       [{ ...good, bankCode: '08' }, 'bankCode', /3-digit/],
       [{ ...good, accountNumber: '7502333' }, 'accountNumber', /digits/],
       [{ ...good, accountNumber: '7502-ABC' }, 'accountNumber', /digits only/],
-      [{ ...good, phone: '010-1234' }, 'phone', /E\.164/],
+      [{ ...good, phone: '010-1234' }, 'phone', /Korean phone number/],
+      [{ ...good, phone: '+15551234567' }, 'phone', /Korean phone number/],
       [{ ...good, phone: undefined }, 'phone', /required/],
       [{ ...good, payerNumber: 'NOPE1' }, 'payerNumber', /no payer/],
       [{ phone: good.phone, bankCode: '081', accountNumber: good.accountNumber }, 'payerNumber', /name and birthDate/],

@@ -26,8 +26,9 @@ export const requestInputSchema = z
     phone: z
       .string({ error: 'is required' })
       .trim()
-      .transform((p) => p.replace(/[\s-]/g, ''))
-      .refine(isValidKoreanPhone, 'must be a Korean number in E.164 form, e.g. +821012345678'),
+      // A website may send the domestic form (010-1234-5678): it is called as +821012345678.
+      .transform((p) => p.replace(/[\s-]/g, '').replace(/^0(?=[1-9]\d{7,9}$)/, '+82'))
+      .refine(isValidKoreanPhone, 'must be a Korean phone number, e.g. +821012345678 or 010-1234-5678'),
     bankCode: z.string({ error: 'is required' }).trim().regex(/^\d{3}$/, 'must be the 3-digit KFTC bank code'),
     accountNumber: z
       .string({ error: 'is required' })
