@@ -5,6 +5,7 @@ import { answerOutboundCalls, scriptedInputs, startStandInServer, type CallEvent
 import { api, postSigned, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
 import { callbackReceiver, signatureValid, until } from './support/callbacks.js';
 import { decodedConsentAudio } from './support/recording.js';
+import { defaultScenarioJson, scenariosDir } from './support/scenarios.js';
 
 /** Outbound ARS consent requests (method 5): a website asks, the service calls, the payer keys in the code. */
 
@@ -20,9 +21,10 @@ const transcripts = new Map<string, CallEvent[]>();
 beforeAll(async () => {
   sim = await startStandInServer(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
   receiver = await callbackReceiver();
+  const keyed = { ...defaultScenarioJson(), id: 'keyed', default: false, outbound: { confirmation: 'key', callerId: '+8215880002' } };
   app = await startTestApp({
     TWILIO_API_BASE_URL: sim.url, JOB_POLL_SECONDS: '0.5', QUIET_HOURS: 'off', CALLBACK_SECRET: SECRET,
-    CALLBACK_RETRY_DELAY_SECONDS: '1', CALLBACK_RETRY_LIMIT: '3',
+    CALLBACK_RETRY_DELAY_SECONDS: '1', CALLBACK_RETRY_LIMIT: '3', SCENARIOS_DIR: scenariosDir(() => {}, [keyed]),
   });
   answerOutboundCalls({
     serviceUrl: app.url, publicBaseUrl: PUBLIC_BASE_URL, authToken: TEST_AUTH_TOKEN, standIn: sim.standIn,
@@ -92,6 +94,21 @@ describe('outbound ARS consent requests', () => {
     expect(delivery.json).toMatchObject({ event: 'consent-request.finished', status: 'consented', consentId: consent.id, consent: { methodCode: 5, verificationNumber: consent.verificationNumber } });
     const call = (await api(app, 'GET', `/api/calls/${done.callSid}`)).json;
     expect(call).toMatchObject({ direction: 'outbound', outcome: 'consented' });
+    const logs = app.logs.join('\n');
+    expect(logs).not.toContain('75023332200333');
+    expect(logs).not.toContain(phone);
+  });
+
+  it('a scenario that confirms with 1: the payer presses 1 to consent, 3 when not the holder', async () => {
+    const yes = await request('+821011110011', keys('1'), { scenario: 'keyed' });
+    const no = await request('+821011110012', keys('3'), { scenario: 'keyed' });
+    const [dy, dn] = await Promise.all([finished(yes.id), finished(no.id)]);
+    expect(dy).toMatchObject({ status: 'consented', scenario: 'keyed' });
+    expect(said('+821011110011')).toContain('맞으면 1번, 틀리면 2번');
+    expect(said('+821011110011')).toContain('1번을 입력하셨습니다');
+    expect((await api(app, 'GET', `/api/consents/${dy.consentId}`)).json).toMatchObject({ status: 'ready', methodCode: 5 });
+    expect(dn).toMatchObject({ status: 'declined', reason: 'the payer is not the account holder' });
+    expect(sim.standIn.outboundCalls.find((c) => c.to === '+821011110011')?.from).toBe('+8215880002');
   });
 
   it('the payer declines with *: declined, no consent, the callback says so', async () => {
@@ -234,6 +251,10 @@ describe('outbound calls with Twilio answering through nock', () => {
     expect(twiml).toContain('김영희 고객님께서는');
     expect(twiml).toMatch(/<Gather[^>]*numDigits="2"/);
     expect((await status(r.json.id)).status).toBe('in-progress');
+    // An answer for an unknown request is an apology, never an error.
+    const unknown = await postSigned(other, '/twilio/outbound?request=00000000-0000-4000-8000-000000000000', { ...params, CallSid: `CA${'9'.repeat(32)}` });
+    expect(unknown.status).toBe(200);
+    expect(await unknown.text()).toContain('<Hangup/>');
     // A late "ringing" does not move it back.
     await postSigned(other, `/twilio/status?request=${r.json.id}`, { ...params, CallStatus: 'ringing' });
     expect((await status(r.json.id)).status).toBe('in-progress');
