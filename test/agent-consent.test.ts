@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectDtmf } from '../src/audio/analysis.js';
 import { parseCallerScript, runCall, scriptedInputs, startStandInServer, type Conversation } from '../src/simulator/index.js';
@@ -7,6 +6,7 @@ import { api, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, 
 import { until } from './support/callbacks.js';
 import { decodedConsentAudio, waitForConsent } from './support/recording.js';
 import { scenariosDir } from './support/scenarios.js';
+import { launchChromium, noChromium, signIn } from './support/browser.js';
 
 /**
  * Agent-recorded consent (method 4): a call the ARS hands to an agent, the agent marks the consent
@@ -14,7 +14,6 @@ import { scenariosDir } from './support/scenarios.js';
  * part, 8 while paused, 9 after the answer. Only 5 may be in the MP3 (R3).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 let app: TestApp;
 let sim: Awaited<ReturnType<typeof startStandInServer>>;
 let agentToken: string;
@@ -186,18 +185,12 @@ describe('agent-recorded consent (method 4)', () => {
     expect((await api(app, 'GET', '/api/agent/calls', undefined, agentToken)).json.calls).toEqual([]);
   }, 60_000);
 
-  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('the agent console in Chromium: pick the call and the payer, start, pause, resume, consent', async () => {
+  it.skipIf(noChromium)('the agent console in Chromium: pick the call and the payer, start, pause, resume, consent', async () => {
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage();
-      await page.goto(`${app.url}/login`);
-      await page.getByLabel('아이디').fill('agent1');
-      await page.getByLabel('비밀번호').fill('agent-password-11');
-      await page.getByRole('button', { name: '로그인' }).click();
+      await signIn(page, app.url, 'agent1', 'agent-password-11');
       await page.waitForURL(/\/agent$/);
 
       const steps = new Steps();

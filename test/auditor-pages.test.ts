@@ -1,14 +1,14 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWithinBudget } from '../src/audio/budget.js';
 import { speechLike } from '../src/simulator/signals.js';
 import { api, startTestApp, type TestApp } from './support/app.js';
 import { storeConsent } from './support/consents.js';
+import { launchChromium, noChromium, signIn as signInAs } from './support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 let app: TestApp;
 let browser: Browser | undefined;
 let consent: Awaited<ReturnType<typeof storeConsent>>;
@@ -25,12 +25,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto(`${app.url}/login`);
-  await page.getByLabel('아이디').fill(username);
-  await page.getByLabel('비밀번호').fill(password);
-  await page.getByRole('button', { name: '로그인' }).click();
-}
+const signIn = (page: Page, username: string, password: string) => signInAs(page, app.url, username, password);
 
 describe('auditor pages', () => {
   it('nobody signed in is sent to the login page; the API refuses a session change without its CSRF token', async () => {
@@ -41,11 +36,8 @@ describe('auditor pages', () => {
     expect(badLogin.status).toBe(403);
   });
 
-  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('search, open a consent, play it, verify it, in Chromium; an agent cannot open it', async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+  it.skipIf(noChromium)('search, open a consent, play it, verify it, in Chromium; an agent cannot open it', async () => {
+    browser = await launchChromium();
     const page = await browser.newPage();
     await signIn(page, 'auditor1', 'auditor-password-1');
     await page.waitForURL(/\/consents$/);

@@ -4,14 +4,14 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from './support/app.js';
+import { launchChromium, noChromium, signIn } from './support/browser.js';
 
 /** Demo mode as a newcomer meets it: `npm start` with no Twilio credentials, then the CLI and the softphone page. */
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
 let service: ChildProcess;
 let base: string;
 let env: NodeJS.ProcessEnv;
@@ -73,13 +73,10 @@ describe('demo mode', () => {
     expect(stdout).toContain('"consentBy": "voice"');
   }, 90_000);
 
-  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('the softphone page: keypad, transcript, and the finished consent with a playable MP3', async () => {
+  it.skipIf(noChromium)('the softphone page: keypad, transcript, and the finished consent with a playable MP3', async () => {
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${base}/`);
       await expect(page.title()).resolves.toContain('ARS');
@@ -106,13 +103,10 @@ describe('demo mode', () => {
     }
   }, 90_000);
 
-  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('the softphone answers an outbound consent request: readback, the code keyed in, the consent', async () => {
+  it.skipIf(noChromium)('the softphone answers an outbound consent request: readback, the code keyed in, the consent', async () => {
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${base}/`);
       await page.getByLabel('발신 번호').fill('+821099990000');
@@ -140,13 +134,10 @@ describe('demo mode', () => {
     }
   }, 90_000);
 
-  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('press 0 on the softphone, the demo agent takes a recorded consent at /agent (method 4)', async () => {
+  it.skipIf(noChromium)('press 0 on the softphone, the demo agent takes a recorded consent at /agent (method 4)', async () => {
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      browser = await launchChromium();
       const phone = await (await browser.newContext()).newPage();
       await phone.goto(`${base}/`);
       await phone.getByRole('button', { name: '전화 걸기' }).click();
@@ -156,10 +147,7 @@ describe('demo mode', () => {
 
       const { agentPassword } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
       const agent = await (await browser.newContext()).newPage();
-      await agent.goto(`${base}/login`);
-      await agent.getByLabel('아이디').fill('agent');
-      await agent.getByLabel('비밀번호').fill(agentPassword);
-      await agent.getByRole('button', { name: '로그인' }).click();
+      await signIn(agent, base, 'agent', agentPassword);
       await agent.waitForURL(/\/agent$/);
       await agent.getByRole('button', { name: '이 통화 선택' }).click();
       await expect(agent.locator('#payer-chosen').textContent()).resolves.toContain('홍길동');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
-import { checkAccount, findInstitution } from '../consent/institutions.js';
+import { accountNumberField, bankCodeField, checkAccountFields } from '../consent/fields.js';
 import { maskPhone } from '../consent/mask.js';
 import { findPayer } from '../consent/payers.js';
 import { firstProblem } from '../consent/problems.js';
@@ -45,12 +45,8 @@ export const startSchema = z
   .object({
     callSid: z.string({ error: 'is required' }).regex(/^CA[0-9a-fA-F]{32}$/, 'must be a CallSid'),
     payerNumber: z.string({ error: 'is required' }).trim().min(1, 'is required'),
-    bankCode: z.string({ error: 'is required' }).trim().regex(/^\d{3}$/, 'must be the 3-digit KFTC bank code'),
-    accountNumber: z
-      .string({ error: 'is required' })
-      .trim()
-      .transform((a) => a.replace(/[\s-]/g, ''))
-      .refine((a) => /^\d+$/.test(a), 'digits only'),
+    bankCode: bankCodeField,
+    accountNumber: accountNumberField,
   })
   .strict();
 
@@ -154,12 +150,8 @@ export function createAgentConsents(deps: AgentConsentDeps) {
     if (call.outcome !== 'transferred' || call.hung_up_at) throw new AgentRefused(409, 'callSid', 'the call is not live with an agent');
     const payer = await findPayer(pool, input.payerNumber);
     if (!payer) throw new AgentRefused(400, 'payerNumber', 'no payer with that payer number');
-    const account = checkAccount(input.bankCode, input.accountNumber);
-    if (!account.ok) {
-      if (account.reason === 'unknownBank') throw new AgentRefused(400, 'bankCode', "is not a bank code in KFTC's institution table");
-      const lengths = findInstitution(input.bankCode)?.accountLengths ?? [];
-      throw new AgentRefused(400, 'accountNumber', lengths.length ? `must have ${lengths.join(' or ')} digits for this bank` : 'must have 6 to 14 digits');
-    }
+    const account = checkAccountFields(input.bankCode, input.accountNumber);
+    if (!account.ok) throw new AgentRefused(400, account.field, account.reason);
     const scenario = deps.scenarios.byId(call.scenario_id) ?? deps.scenarios.forCalledNumber(undefined);
     const script = fillTemplate(scenario.agent.script, {
       holderId: spokenHolderId(payer).replace(/사업자등록번호 .*/, `사업자등록번호 ${readable(payer.businessNumber ?? '')}`),

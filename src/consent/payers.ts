@@ -1,31 +1,21 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import type { PayerSnapshot } from '../scenario/engine.js';
-import { isValidBirthDate, isValidBusinessNumber, isValidKoreanPhone, isValidPayerNumber } from './rules.js';
+import { isValidKoreanPhone } from './rules.js';
+import { birthDateField, businessNumberField, nameField, payerNumberField } from './fields.js';
 
 /** The organisation's customers, as POST /api/payers and the CSV import take them. */
 export const payerInputSchema = z
   .object({
-    payerNumber: z
-      .string()
-      .trim()
-      .refine(isValidPayerNumber, 'letters and digits only, at most 30 characters'),
-    name: z.string().trim().min(1, 'is required').max(40, 'at most 40 characters'),
-    birthDate: z
-      .string()
-      .trim()
-      .refine((v) => isValidBirthDate(v), 'must be a real date as YYYYMMDD'),
+    payerNumber: payerNumberField,
+    name: nameField,
+    birthDate: birthDateField,
     phone: z
       .string()
       .trim()
       .transform((p) => p.replace(/[\s-]/g, ''))
       .refine(isValidKoreanPhone, 'must be a Korean number in E.164 form, e.g. +821012345678'),
-    businessNumber: z
-      .string()
-      .trim()
-      .transform((b) => b.replace(/-/g, ''))
-      .refine(isValidBusinessNumber, 'must be 10 digits with a valid check digit')
-      .optional(),
+    businessNumber: businessNumberField.optional(),
     amountDue: z.number().int('must be whole won').min(0, 'cannot be negative').max(1e12).optional(),
   })
   .strict();

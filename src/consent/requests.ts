@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { maskPhone } from './mask.js';
-import { isValidBirthDate, isValidBusinessNumber, isValidKoreanPhone, isValidPayerNumber } from './rules.js';
+import { isValidKoreanPhone } from './rules.js';
+import { accountNumberField, bankCodeField, birthDateField, businessNumberField, nameField, payerNumberField } from './fields.js';
 import { kstIso } from './time.js';
 
 /**
@@ -14,27 +15,18 @@ type Db = Pick<pg.Pool, 'query'>;
 
 export const requestInputSchema = z
   .object({
-    payerNumber: z.string().trim().refine(isValidPayerNumber, 'letters and digits only, at most 30 characters').optional(),
-    name: z.string().trim().min(1, 'is required').max(40, 'at most 40 characters').optional(),
-    birthDate: z.string().trim().refine((v) => isValidBirthDate(v), 'must be a real date as YYYYMMDD').optional(),
-    businessNumber: z
-      .string()
-      .trim()
-      .transform((b) => b.replace(/-/g, ''))
-      .refine(isValidBusinessNumber, 'must be 10 digits with a valid check digit')
-      .optional(),
+    payerNumber: payerNumberField.optional(),
+    name: nameField.optional(),
+    birthDate: birthDateField.optional(),
+    businessNumber: businessNumberField.optional(),
     phone: z
       .string({ error: 'is required' })
       .trim()
       // A website may send the domestic form (010-1234-5678): it is called as +821012345678.
       .transform((p) => p.replace(/[\s-]/g, '').replace(/^0(?=[1-9]\d{7,9}$)/, '+82'))
       .refine(isValidKoreanPhone, 'must be a Korean phone number, e.g. +821012345678 or 010-1234-5678'),
-    bankCode: z.string({ error: 'is required' }).trim().regex(/^\d{3}$/, 'must be the 3-digit KFTC bank code'),
-    accountNumber: z
-      .string({ error: 'is required' })
-      .trim()
-      .transform((a) => a.replace(/[\s-]/g, ''))
-      .refine((a) => /^\d+$/.test(a), 'digits only'),
+    bankCode: bankCodeField,
+    accountNumber: accountNumberField,
     scenario: z.string().trim().min(1).optional(),
     callbackUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   })

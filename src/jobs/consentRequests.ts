@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { checkAccount, findInstitution } from '../consent/institutions.js';
+import { checkAccountFields } from '../consent/fields.js';
 import { findPayer, upsertPayer } from '../consent/payers.js';
 import { firstProblem } from '../consent/problems.js';
 import {
@@ -93,12 +94,8 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
     const input = parsed.data;
     const scenario = input.scenario === undefined ? deps.scenarios.forCalledNumber(undefined) : deps.scenarios.byId(input.scenario);
     if (!scenario) throw new RequestRefused(400, 'scenario', `no such scenario (known: ${deps.scenarios.all.map((s) => s.id).join(', ')})`);
-    const account = checkAccount(input.bankCode, input.accountNumber);
-    if (!account.ok) {
-      if (account.reason === 'unknownBank') throw new RequestRefused(400, 'bankCode', "is not a bank code in KFTC's institution table");
-      const lengths = findInstitution(input.bankCode)?.accountLengths ?? [];
-      throw new RequestRefused(400, 'accountNumber', lengths.length ? `must have ${lengths.join(' or ')} digits for this bank` : 'must have 6 to 14 digits');
-    }
+    const account = checkAccountFields(input.bankCode, input.accountNumber);
+    if (!account.ok) throw new RequestRefused(400, account.field, account.reason);
     const from = callerIdFor(scenario);
     if (!from) throw new RequestRefused(503, undefined, 'no number to call from: set outbound.callerId in the scenario or OUTBOUND_CALLER_ID');
     const payer = await resolvePayer(input);
