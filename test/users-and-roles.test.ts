@@ -11,7 +11,7 @@ let consentId = '';
 
 beforeAll(async () => {
   app = await startTestApp({ PIPELINE_WORKERS: 'false' });
-  for (const role of ['admin', 'agent', 'auditor']) {
+  for (const role of ['admin', 'agent', 'auditor', 'integration']) {
     // ADMIN_TOKEN creates the first admin; that admin's token creates the others.
     expect((await api(app, 'POST', '/api/users', { username: `${role}1`, password: `${role}-password-123`, role }, tokens.admin)).status).toBe(201);
     const t = await api(app, 'POST', '/api/tokens', { username: `${role}1`, password: `${role}-password-123`, name: 'test' }, 'none');
@@ -28,19 +28,26 @@ describe('roles on the JSON API', () => {
   it('each endpoint answers each role as it should, and nobody gets 401', async () => {
     const payer = { payerNumber: 'U1', name: '홍길동', birthDate: '19940424', phone: '+821012345678' };
     const cases: [string, string, unknown, Record<string, number>][] = [
-      ['POST', '/api/payers', payer, { admin: 200, agent: 403, auditor: 403 }],
-      ['GET', '/api/payers/U1', undefined, { admin: 200, agent: 200, auditor: 403 }],
-      ['GET', '/api/consents', undefined, { admin: 200, agent: 403, auditor: 200 }],
-      ['GET', `/api/consents/${consentId}`, undefined, { admin: 200, agent: 403, auditor: 200 }],
-      ['GET', `/api/consents/${consentId}/audio`, undefined, { admin: 200, agent: 403, auditor: 200 }],
-      ['POST', `/api/consents/${consentId}/verify`, {}, { admin: 200, agent: 403, auditor: 200 }],
-      ['POST', `/api/consents/${consentId}/end`, {}, { admin: 200, agent: 403, auditor: 403 }],
-      ['GET', '/api/access-log/verify', undefined, { admin: 200, agent: 403, auditor: 200 }],
-      ['GET', '/api/users', undefined, { admin: 200, agent: 403, auditor: 403 }],
-      ['POST', '/api/users', { username: 'x1', password: 'short', role: 'agent' }, { admin: 400, agent: 403, auditor: 403 }],
+      ['POST', '/api/payers', payer, { admin: 200, agent: 403, auditor: 403, integration: 403 }],
+      ['GET', '/api/payers/U1', undefined, { admin: 200, agent: 200, auditor: 403, integration: 403 }],
+      ['GET', '/api/payers?q=U1', undefined, { admin: 200, agent: 200, auditor: 403, integration: 403 }],
+      ['GET', '/api/consents', undefined, { admin: 200, agent: 403, auditor: 200, integration: 403 }],
+      ['GET', `/api/consents/${consentId}`, undefined, { admin: 200, agent: 403, auditor: 200, integration: 403 }],
+      ['GET', `/api/consents/${consentId}/audio`, undefined, { admin: 200, agent: 403, auditor: 200, integration: 403 }],
+      ['POST', `/api/consents/${consentId}/verify`, {}, { admin: 200, agent: 403, auditor: 200, integration: 403 }],
+      ['POST', `/api/consents/${consentId}/end`, {}, { admin: 200, agent: 403, auditor: 403, integration: 403 }],
+      ['GET', '/api/access-log/verify', undefined, { admin: 200, agent: 403, auditor: 200, integration: 403 }],
+      ['GET', '/api/users', undefined, { admin: 200, agent: 403, auditor: 403, integration: 403 }],
+      ['POST', '/api/users', { username: 'x1', password: 'short', role: 'agent' }, { admin: 400, agent: 403, auditor: 403, integration: 403 }],
+      ['POST', '/api/consent-requests', { phone: 'x' }, { admin: 400, agent: 403, auditor: 403, integration: 400 }],
+      ['GET', '/api/consent-requests/00000000-0000-4000-8000-000000000000', undefined, { admin: 404, agent: 403, auditor: 404, integration: 404 }],
+      ['GET', '/api/organizations/9912345678/callback-secret', undefined, { admin: 200, agent: 403, auditor: 403, integration: 403 }],
+      ['GET', '/api/agent/calls', undefined, { admin: 200, agent: 200, auditor: 403, integration: 403 }],
+      ['POST', '/api/agent-consents', {}, { admin: 400, agent: 400, auditor: 403, integration: 403 }],
+      ['POST', '/api/agent-consents/00000000-0000-4000-8000-000000000000/consented', {}, { admin: 404, agent: 404, auditor: 403, integration: 403 }],
     ];
     for (const [method, url, body, expected] of cases) {
-      for (const role of ['admin', 'agent', 'auditor'] as const) {
+      for (const role of ['admin', 'agent', 'auditor', 'integration'] as const) {
         const r = await api(app, method, url, body, tokens[role]);
         expect(r.status === 201 ? 200 : r.status, `${role} ${method} ${url}`).toBe(expected[role]);
       }
