@@ -91,6 +91,14 @@ export function detectDtmfInFrames(frames: Frames): { key: string; atSeconds: nu
 }
 
 /** Seconds of speech-like sound (not silence, not key tones) between two times. */
+/** When a track has carried `seconds` of speech (its end when it never does). */
+export function timeAfterSpeech(frames: Frames, seconds: number): number {
+  const needed = Math.ceil((seconds * 1000) / FRAME_MS);
+  let n = 0;
+  for (let i = 0; i < frames.length; i++) if (frames[i] === SPEECH && ++n >= needed) return ((i + 1) * FRAME_MS) / 1000;
+  return (frames.length * FRAME_MS) / 1000;
+}
+
 export function speechSeconds(frames: Frames, fromSeconds: number, toSeconds: number): number {
   const first = Math.max(0, Math.floor((fromSeconds * 1000) / FRAME_MS));
   const last = Math.min(frames.length, Math.ceil((toSeconds * 1000) / FRAME_MS));

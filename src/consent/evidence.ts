@@ -1,4 +1,4 @@
-import { detectDtmfInFrames, speechSeconds, SPEECH, type Frames } from '../audio/analysis.js';
+import { detectDtmfInFrames, speechSeconds, SPEECH, timeAfterSpeech, type Frames } from '../audio/analysis.js';
 import { classifySpeech } from '../scenario/engine.js';
 
 /**
@@ -178,9 +178,9 @@ export function checkAgentEvidence(events: AgentEvent[], rec: AgentRecordingFact
   // 3. The recording is complete.
   checks.push(completeness(rec));
 
-  // 4. The payer's own voice after the script (R2).
-  const blocks = speechBlocks(rec.agentFrames);
-  const from = blocks[0]?.to ?? 0;
+  // 4. The payer's own voice after the script (R2): after the agent has spoken long enough to have
+  // read it, however the agent paused while reading.
+  const from = timeAfterSpeech(rec.agentFrames, needed);
   const payerSpeech = speechSeconds(rec.payerFrames, from, rec.durationSeconds);
   if (payerSpeech < 0.25) add('payerSaidYes', false, `the payer's track has ${payerSpeech.toFixed(2)} s of speech after the script (from ${from.toFixed(1)} s): the answer is not on the recording`);
   else add('payerSaidYes', true, `${payerSpeech.toFixed(1)} s of the payer's voice after the script (from ${from.toFixed(1)} s); the agent marked it as consent`);
