@@ -153,6 +153,32 @@ describe('agent-recorded consent (method 4)', () => {
     expect(rec).toMatchObject({ purpose: 'not-consent', pipeline: 'skipped', master_path: null });
   }, 60_000);
 
+  it('the payer says yes and hangs up before the agent answers: the recording waits for the agent, then becomes the consent', async () => {
+    const steps = new Steps();
+    let script: string | undefined;
+    const call = callToAgent(async (conv) => {
+      steps.reach('talking');
+      await until(() => conv.recording() === 'recording');
+      await conv.agentSays(await until(() => script));
+      await conv.payerSays('네 맞습니다');
+    });
+    await steps.at('talking');
+    const callSid = await liveCallSid();
+    const started = await api(app, 'POST', '/api/agent-consents', { callSid, payerNumber: '77', bankCode: '081', accountNumber: '75023332200333' }, agentToken);
+    script = started.json.script;
+    const result = await call;
+    const recordingSid = result.recordings[0]!.sid;
+    const waiting = await until(async () => (await app.db.pool.query('SELECT purpose, status FROM recordings WHERE recording_sid = $1', [recordingSid])).rows[0]);
+    expect(waiting).toMatchObject({ purpose: 'awaiting-agent', status: 'completed' });
+    const listed = (await api(app, 'GET', '/api/agent/calls', undefined, agentToken)).json.calls;
+    expect(listed).toEqual([expect.objectContaining({ callSid, hungUp: true, agentConsent: { id: started.json.id, state: 'recording' } })]);
+    const finished = await api(app, 'POST', `/api/agent-consents/${started.json.id}/consented`, undefined, agentToken);
+    expect(finished.status).toBe(200);
+    expect(finished.json.events.at(-1)).toMatchObject({ kind: 'finish' });
+    const consent = await waitForConsent(app, callSid, 30_000);
+    expect(consent).toMatchObject({ status: 'ready', methodCode: 4 });
+  }, 60_000);
+
   it('refuses what cannot be done, with the reason; other roles cannot use it', async () => {
     const steps = new Steps();
     const call = callToAgent(async () => {

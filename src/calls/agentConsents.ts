@@ -85,7 +85,7 @@ export function createAgentConsents(deps: AgentConsentDeps) {
   async function show(id: string) {
     const r = await row(id);
     const consent = r.recording_sid
-      ? (await pool.query<{ id: string; status: string }>('SELECT id, status FROM consents WHERE recording_sid = $1', [r.recording_sid])).rows[0]
+      ? (await pool.query<{ id: string; status: string; evidence: { checks: { ok: boolean; reason: string }[] } }>('SELECT id, status, evidence FROM consents WHERE recording_sid = $1', [r.recording_sid])).rows[0]
       : undefined;
     const pipeline = r.recording_sid
       ? (await pool.query<{ pipeline: string; pipeline_error: string | null }>('SELECT pipeline, pipeline_error FROM recordings WHERE recording_sid = $1', [r.recording_sid])).rows[0]
@@ -107,6 +107,7 @@ export function createAgentConsents(deps: AgentConsentDeps) {
       finishedAt: r.finished_at ? kstIso(r.finished_at) : null,
       consentId: consent?.id ?? null,
       consentStatus: consent?.status ?? null,
+      evidenceProblems: consent ? consent.evidence.checks.filter((c) => !c.ok).map((c) => c.reason) : [],
       pipeline: pipeline ? { state: pipeline.pipeline, error: pipeline.pipeline_error } : null,
       events: events.map((e) => ({ at: kstIso(e.at), kind: e.kind, actor: e.actor })),
     };
@@ -116,14 +117,16 @@ export function createAgentConsents(deps: AgentConsentDeps) {
   async function liveCalls() {
     const r = await pool.query<{
       call_sid: string; from_number: string | null; payer_number: string | null; outcome_detail: { reason?: string; fromStep?: string } | null;
-      updated_at: Date; holder_name: string | null; agent_consent_id: string | null; agent_state: string | null;
+      updated_at: Date; hung_up_at: Date | null; holder_name: string | null; agent_consent_id: string | null; agent_state: string | null;
     }>(
-      `SELECT c.call_sid, c.from_number, c.payer_number, c.outcome_detail, c.updated_at, p.name AS holder_name,
+      `SELECT c.call_sid, c.from_number, c.payer_number, c.outcome_detail, c.updated_at, c.hung_up_at, p.name AS holder_name,
               a.id AS agent_consent_id, a.state AS agent_state
          FROM calls c
          LEFT JOIN payers p ON p.payer_number = c.payer_number
          LEFT JOIN agent_consents a ON a.call_sid = c.call_sid AND a.state IN ('recording', 'paused')
-        WHERE c.outcome = 'transferred' AND c.hung_up_at IS NULL AND c.updated_at > now() - interval '12 hours'
+        WHERE (c.outcome = 'transferred' AND c.hung_up_at IS NULL AND c.updated_at > now() - interval '12 hours')
+           -- A marked part still waiting for the agent's answer stays listed after the payer hung up.
+           OR a.id IS NOT NULL
         ORDER BY c.updated_at DESC LIMIT 100`,
     );
     return r.rows.map((c) => ({
@@ -134,6 +137,7 @@ export function createAgentConsents(deps: AgentConsentDeps) {
       reason: c.outcome_detail?.reason ?? null,
       fromStep: c.outcome_detail?.fromStep ?? null,
       transferredAt: kstIso(c.updated_at),
+      hungUp: c.hung_up_at !== null,
       agentConsent: c.agent_consent_id ? { id: c.agent_consent_id, state: c.agent_state } : null,
     }));
   }

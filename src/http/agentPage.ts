@@ -57,7 +57,7 @@ async function refreshCalls() {
       pick.disabled = c.callSid === callSid;
       pick.onclick = () => choose(c);
       const td = document.createElement('td'); td.append(pick);
-      tr.append(cell(c.transferredAt.slice(11, 19)), cell(c.from), cell(c.holderName ? c.holderName + ' (' + c.payerNumber + ')' : '확인 전'), cell(reasons[c.reason] || c.reason), td);
+      tr.append(cell(c.transferredAt.slice(11, 19) + (c.hungUp ? ' (통화 종료, 답변 표시 대기)' : '')), cell(c.from), cell(c.holderName ? c.holderName + ' (' + c.payerNumber + ')' : '확인 전'), cell(reasons[c.reason] || c.reason), td);
       body.append(tr);
     }
   } catch (e) { say('통화 목록을 불러오지 못했습니다: ' + e.message, true); }
@@ -114,6 +114,7 @@ for (const step of ['pause', 'resume', 'consented', 'declined']) {
 async function waitForRecord(id) {
   for (let i = 0; i < 120; i++) {
     const a = await call('GET', '/api/agent-consents/' + id);
+    if (a.consentId && a.consentStatus === 'evidence_failed') return say('녹음이 증거 검사를 통과하지 못했습니다: ' + a.evidenceProblems.join('; ') + ' (' + a.consentId + ')', true);
     if (a.consentId) return say('출금동의 기록 완료 (' + a.consentStatus + '): ' + a.consentId);
     if (a.pipeline && a.pipeline.state === 'failed') return say('녹음 파일 처리 실패: ' + a.pipeline.error, true);
     await new Promise((r) => setTimeout(r, 1000));
