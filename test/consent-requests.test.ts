@@ -2,7 +2,7 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectDtmf } from '../src/audio/analysis.js';
 import { answerOutboundCalls, scriptedInputs, startStandInServer, type CallEvent, type PickUp } from '../src/simulator/index.js';
-import { api, postSigned, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
+import { api, postSigned, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_ADMIN_TOKEN, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
 import { callbackReceiver, signatureValid, until } from './support/callbacks.js';
 import { decodedConsentAudio } from './support/recording.js';
 import { defaultScenarioJson, scenariosDir } from './support/scenarios.js';
@@ -223,7 +223,7 @@ describe('outbound ARS consent requests', () => {
 describe('outbound calls with Twilio answering through nock', () => {
   let other: TestApp;
   beforeAll(async () => {
-    other = await startTestApp({ QUIET_HOURS: 'off', CONSENT_REQUESTS_PER_MINUTE: '4', JOB_POLL_SECONDS: '0.5', JOB_RETRY_DELAY_SECONDS: '1' });
+    other = await startTestApp({ QUIET_HOURS: 'off', CONSENT_REQUESTS_PER_MINUTE: '5', JOB_POLL_SECONDS: '0.5', JOB_RETRY_DELAY_SECONDS: '1' });
     await api(other, 'POST', '/api/payers', { payerNumber: 'N1', name: '김영희', birthDate: '19800102', phone: '+821099990000' });
   });
   afterAll(async () => other?.close());
@@ -274,8 +274,25 @@ describe('outbound calls with Twilio answering through nock', () => {
     expect(placed).toBe(`CA${'2'.repeat(32)}`);
   }, 30_000);
 
+  it('the same Idempotency-Key twice: the first request back, one call', async () => {
+    const scope = nock('https://api.twilio.com').post(callsPath).once().reply(201, { sid: `CA${'4'.repeat(32)}`, status: 'queued' });
+    const send = () =>
+      fetch(`${other.url}/api/consent-requests`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'signup-8812' },
+        body: JSON.stringify(body),
+      });
+    const [a, b] = await Promise.all([send(), send()]);
+    expect([a.status, b.status].sort()).toEqual([200, 201]);
+    const [ja, jb] = [await a.json(), await b.json()];
+    expect(jb.id).toBe(ja.id);
+    expect(jb.code).toBe(ja.code);
+    await until(async () => (await status(ja.id)).callSid, 10_000, 'the call');
+    expect(scope.isDone()).toBe(true);
+  });
+
   it('rate-limits each organisation: 429 with Retry-After past the limit', async () => {
-    nock('https://api.twilio.com').post(callsPath).times(4).reply(201, () => ({ sid: `CA${Math.random().toString(16).slice(2).padEnd(32, '0').slice(0, 32)}` }));
+    nock('https://api.twilio.com').post(callsPath).times(5).reply(201, () => ({ sid: `CA${Math.random().toString(16).slice(2).padEnd(32, '0').slice(0, 32)}` }));
     const statuses: number[] = [];
     let last;
     for (let i = 0; i < 5; i++) {
@@ -285,7 +302,8 @@ describe('outbound calls with Twilio answering through nock', () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
     expect(last!.status).toBe(429);
     expect(last!.json).toMatchObject({ error: 'rate_limited' });
-    expect(last!.json.reason).toContain('at most 4 consent requests a minute');
+    expect(last!.json.reason).toContain('at most 5 consent requests a minute');
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
 

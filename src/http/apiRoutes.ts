@@ -266,9 +266,9 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   /** An organisation's website asks for a consent call (method 5): the id and the 2-digit code to show. */
   router.post('/consent-requests', allow('admin', 'integration'), async (req, res) => {
     try {
-      const row = await deps.requests.create(req.body, (res.locals.principal as Principal).actor);
-      await logAccess(deps.pool, req, 'consent-request', `consent-request:${row.id}`, { organizationCode: row.organization_code });
-      res.status(201).location(`/api/consent-requests/${row.id}`).json({ ...(await deps.requests.show(row.id)), id: row.id, code: row.code });
+      const { row, replayed } = await deps.requests.create(req.body, (res.locals.principal as Principal).actor, req.header('Idempotency-Key'));
+      if (!replayed) await logAccess(deps.pool, req, 'consent-request', `consent-request:${row.id}`, { organizationCode: row.organization_code });
+      res.status(replayed ? 200 : 201).location(`/api/consent-requests/${row.id}`).json({ ...(await deps.requests.show(row.id)), id: row.id, code: row.code });
     } catch (err) {
       if (!(err instanceof RequestRefused)) throw err;
       if (err.retryAfterSeconds) res.setHeader('Retry-After', String(err.retryAfterSeconds));

@@ -85,7 +85,11 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
     return (await findPayer(pool, assigned))!;
   }
 
-  async function create(body: unknown, actor: string): Promise<RequestRow> {
+  /** A new request, or (same Idempotency-Key for the organisation) the one made before: `replayed`. */
+  async function create(body: unknown, actor: string, idempotencyKey?: string): Promise<{ row: RequestRow; replayed: boolean }> {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,100}$/.test(idempotencyKey)) {
+      throw new RequestRefused(400, 'Idempotency-Key', 'must be 1 to 100 printable characters without spaces');
+    }
     const parsed = requestInputSchema.safeParse(body);
     if (!parsed.success) {
       const { field, reason } = firstProblem(parsed.error);
@@ -103,9 +107,13 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
     const notBefore = nextCallTime(new Date(), deps.outbound.quietHours);
     const id = randomUUID();
     const code = String(randomInt(10, 100));
-    const row = await withTransaction(pool, async (client) => {
+    const made = await withTransaction(pool, async (client) => {
       // One organisation's requests are counted under its lock, so the limit holds across processes.
       await client.query('SELECT pg_advisory_xact_lock(7261003, hashtext($1))', [organizationCode]);
+      if (idempotencyKey !== undefined) {
+        const earlier = await client.query<RequestRow>('SELECT * FROM consent_requests WHERE organization_code = $1 AND idempotency_key = $2', [organizationCode, idempotencyKey]);
+        if (earlier.rows[0]) return { row: earlier.rows[0], replayed: true };
+      }
       const recent = await client.query<{ n: number; oldest: Date | null }>(
         "SELECT count(*)::int AS n, min(created_at) AS oldest FROM consent_requests WHERE organization_code = $1 AND created_at > now() - interval '1 minute'",
         [organizationCode],
@@ -117,13 +125,14 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
       }
       const inserted = await client.query<RequestRow>(
         `INSERT INTO consent_requests (id, organization_code, scenario_id, payer_number, holder_name, birth_date, business_number, phone,
-           bank_code, account_number, code, callback_url, not_before, requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+           bank_code, account_number, code, callback_url, not_before, requested_by, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
         [id, organizationCode, scenario.id, payer.payerNumber, payer.name, payer.birthDate, payer.businessNumber ?? null, input.phone,
-          account.bankCode, account.accountNumber, code, input.callbackUrl ?? null, notBefore, actor],
+          account.bankCode, account.accountNumber, code, input.callbackUrl ?? null, notBefore, actor, idempotencyKey ?? null],
       );
-      return inserted.rows[0]!;
+      return { row: inserted.rows[0]!, replayed: false };
     });
+    if (made.replayed) return made;
     try {
       await deps.queue.send(QUEUES.placeConsentCall, { requestId: id }, { singletonKey: `call-${id}`, startAfter: notBefore });
     } catch (err) {
@@ -131,7 +140,7 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
       throw err;
     }
     log.info({ requestId: id, organizationCode, notBefore: notBefore.toISOString() }, 'consent request queued');
-    return row;
+    return made;
   }
 
   async function consentSummary(consentId: string | null): Promise<ConsentSummary | undefined> {

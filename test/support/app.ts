@@ -74,5 +74,5 @@ export async function api(app: RunningService, method: string, pathname: string,
   } catch {
     json = undefined;
   }
-  return { status: res.status, json, text };
+  return { status: res.status, json, text, headers: res.headers };
 }

@@ -29,6 +29,9 @@ CREATE TABLE consent_requests (
   finished_at       timestamptz
 );
 CREATE INDEX consent_requests_rate ON consent_requests (organization_code, created_at);
+-- A website that sends the same request twice (Idempotency-Key) gets the first one back: one call.
+ALTER TABLE consent_requests ADD COLUMN idempotency_key text;
+CREATE UNIQUE INDEX consent_requests_idempotency ON consent_requests (organization_code, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 -- Every attempt to deliver a request's completion callback.
 CREATE TABLE consent_request_deliveries (
