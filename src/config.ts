@@ -66,7 +66,7 @@ const envSchema = z.object({
   QUIET_HOURS: z
     .string()
     .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM-HH:MM in Korea time (e.g. 21:00-08:00) or off')
-    .default('21:00-08:00'),
+    .optional(),
   /** Outbound consent requests an organisation may make a minute. */
   CONSENT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   /** The number outbound calls come from, when the scenario names none. */
@@ -199,7 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     media: { maxBytes: e.MEDIA_MAX_BYTES, timeoutMs: e.MEDIA_TIMEOUT_MS, retryDelaysMs: e.MEDIA_RETRY_DELAYS_MS },
     outbound: {
-      quietHours: parseQuietHours(e.QUIET_HOURS),
+      // The demo calls nobody real: no quiet hours unless asked for.
+      quietHours: parseQuietHours(e.QUIET_HOURS ?? (demo ? 'off' : '21:00-08:00')),
       requestsPerMinute: e.CONSENT_REQUESTS_PER_MINUTE,
       callerId: e.OUTBOUND_CALLER_ID ?? (demo ? '+8215880000' : undefined),
       callbackSecret: e.CALLBACK_SECRET,
