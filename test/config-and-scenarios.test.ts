@@ -33,6 +33,11 @@ describe('configuration', () => {
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(20) }, /^configuration: PUBLIC_BASE_URL is required/],
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://a.example' }, /^configuration: ADMIN_TOKEN is required/],
       [{ TWILIO_API_BASE_URL: 'ftp://x' }, /^configuration: TWILIO_API_BASE_URL /],
+      [{ QUIET_HOURS: '25:00-08:00' }, /^configuration: QUIET_HOURS must be HH:MM-HH:MM/],
+      [{ QUIET_HOURS: 'nights' }, /^configuration: QUIET_HOURS /],
+      [{ CALLBACK_SECRET: 'short' }, /^configuration: CALLBACK_SECRET must be at least 16 characters/],
+      [{ OUTBOUND_CALLER_ID: '01012345678' }, /^configuration: OUTBOUND_CALLER_ID /],
+      [{ CONSENT_REQUESTS_PER_MINUTE: '0' }, /^configuration: CONSENT_REQUESTS_PER_MINUTE /],
     ];
     for (const [env, message] of cases) {
       expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -64,6 +69,10 @@ describe('scenario files', () => {
     const s = set.forCalledNumber('+820000');
     expect(s.id).toBe('default');
     expect(s.prompts.readback).toMatch(/\{holderId\}.*\{holderName\}.*\{organization\}.*\{bankName\}.*\{accountNumber\}/);
+    // The blocks for outbound requests and the agent's script are there with their defaults.
+    expect(s.outbound).toMatchObject({ confirmation: 'code', callerId: '+8215880000' });
+    expect(s.outbound.prompts.consented).toContain('{key}');
+    expect(s.agent.script).toMatch(/\{holderId\}.*\{holderName\}.*\{organization\}.*\{bankName\}.*\{accountNumber\}/);
   });
 
   const broken: [string, (s: any) => void, RegExp][] = [
@@ -76,6 +85,10 @@ describe('scenario files', () => {
     ['an unknown voice', (s) => (s.voice.voice = 'Polly.Joanna'), /voice\.voice/],
     ['a missing prompt', (s) => delete s.prompts.goodbye, /prompts\.goodbye/],
     ['an unknown field', (s) => (s.colour = 'blue'), /\(root\): Unrecognized key/],
+    ['an outbound announcement without what was keyed in (R2)', (s) => (s.outbound = { prompts: { consented: '감사합니다' } }), /outbound\.prompts\.consented: must announce what the payer keyed in/],
+    ['an outbound confirmation other than code or key', (s) => (s.outbound = { confirmation: 'voice' }), /outbound\.confirmation/],
+    ['an agent script missing the account number (R1)', (s) => (s.agent = { script: '{holderId} {holderName} {organization} {bankName} 출금이체에 동의하십니까?' }), /agent\.script: must state \{accountNumber\}/],
+    ['an agent script with an unknown placeholder', (s) => (s.agent = { script: '{holderId} {holderName} {organization} {bankName} {accountNumber} {code} 출금이체' }), /agent\.script: unknown placeholder \{code\}/],
   ];
   for (const [what, change, message] of broken) {
     it(`refuses ${what}, naming file, path and reason`, () => {
