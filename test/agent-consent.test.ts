@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectDtmf } from '../src/audio/analysis.js';
@@ -232,6 +234,7 @@ describe('agent-recorded consent (method 4)', () => {
       await page.getByRole('button', { name: '녹음 시작' }).click();
       await page.locator('#state', { hasText: '녹음 중' }).waitFor();
       script = await page.locator('#script').textContent() ?? undefined;
+      await page.screenshot({ path: path.join(os.tmpdir(), 'agent-console.png'), fullPage: true });
       expect(script).toContain('7 5 0 2 3 3 3 2 2 0 0 3 3 3');
 
       await steps.at('scriptRead');

@@ -9,16 +9,19 @@ import { sessionPrincipal } from './sessions.js';
  */
 
 const BODY = `
+<style>.row{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin:.5rem 0}.row label{min-width:12rem}
+.row input{font-size:1rem;padding:.3rem}#state.live{color:#b00}#state.live::before{content:"● "}
+#recording button,#start{font-size:1rem;padding:.4rem .9rem}</style>
 <section aria-labelledby="calls-h"><h2 id="calls-h">연결된 통화</h2>
 <table><thead><tr><th scope="col">연결 시각</th><th scope="col">발신 번호</th><th scope="col">납부자</th><th scope="col">사유</th><th scope="col"></th></tr></thead>
 <tbody id="calls"><tr><td colspan="5">불러오는 중…</td></tr></tbody></table></section>
 
 <section id="flow" hidden aria-labelledby="flow-h"><h2 id="flow-h">녹취 동의</h2>
 <p>통화 <code id="call-sid"></code></p>
-<form id="payer-form" class="search"><label>납부자 검색 (납부자번호 또는 이름)<input id="payer-q" autocomplete="off"></label><button>찾기</button></form>
+<form id="payer-form" class="row"><label>납부자 검색 (납부자번호 또는 이름)<input id="payer-q" autocomplete="off"></label><button>찾기</button></form>
 <ul id="payer-results"></ul>
 <p>납부자: <strong id="payer-chosen">선택 안 됨</strong></p>
-<div class="search"><label>은행코드<input id="bank" inputmode="numeric" maxlength="3" autocomplete="off"></label>
+<div class="row"><label>은행코드<input id="bank" inputmode="numeric" maxlength="3" autocomplete="off"></label>
 <label>계좌번호<input id="account" inputmode="numeric" autocomplete="off"></label></div>
 <p><button id="start">녹음 시작</button></p></section>
 
@@ -88,6 +91,7 @@ function show(a) {
   $('recording').hidden = false;
   $('script').textContent = a.script;
   $('state').textContent = stateNames[a.state] || a.state;
+  $('state').className = a.state === 'recording' ? 'live' : '';
   const live = a.state === 'recording' || a.state === 'paused';
   $('pause').disabled = a.state !== 'recording';
   $('resume').disabled = a.state !== 'paused';

@@ -125,7 +125,7 @@ const outboundSchema = z
 
 /** The script an agent reads on a recorded call (method 4); R1 items filled in by the service. */
 const DEFAULT_AGENT_SCRIPT =
-  '지금부터 출금동의 내용을 녹음합니다. {holderId} {holderName} 고객님, {organization}의 요금을 {bankName} {accountNumber} 계좌에서 자동납부 출금이체하는 데 동의하십니까? 동의하시면 예라고 말씀해 주십시오.';
+  '지금부터 출금동의 내용을 녹음합니다. {holderId} {holderName} 고객님, {organization}의 요금을 {bankName} {accountNumber} 계좌에서 자동납부 출금이체하는 데 동의하십니까? 동의하시면 \'예\'라고 말씀해 주십시오.';
 
 const agentSchema = z
   .object({
