@@ -27,6 +27,21 @@ describe('retention (R7)', () => {
     expect((await api(app, 'POST', `/api/consents/${recent.id}/end`, { endedOn: '2023-06-01' })).status).toBe(200);
     expect((await api(app, 'POST', `/api/consents/${live.id}/end`, { endedOn: '2999-01-01' })).status).toBe(400);
     await pool.query("INSERT INTO call_events (call_sid, turn, step, kind) VALUES ($1, 0, 'menu', 'prompt')", [old.callSid]);
+    // The old call was also an agent's marked part, placed for a website's consent request.
+    const agentConsent = '00000000-0000-4000-8000-00000000aaaa';
+    await pool.query(
+      `INSERT INTO agent_consents (id, call_sid, agent, payer_number, holder_name, birth_date, bank_code, account_number, scenario_id, script, recording_sid, state)
+       VALUES ($1, $2, 'agent1', 'R1', '홍길동', '19940424', '081', '75023332200333', 'default', 'script', $3, 'consented')`,
+      [agentConsent, old.callSid, old.recordingSid],
+    );
+    await pool.query("INSERT INTO agent_consent_events (agent_consent_id, kind, actor) VALUES ($1, 'start', 'agent1')", [agentConsent]);
+    const request = '00000000-0000-4000-8000-00000000bbbb';
+    await pool.query(
+      `INSERT INTO consent_requests (id, organization_code, scenario_id, payer_number, holder_name, birth_date, phone, bank_code, account_number, code, not_before, requested_by, call_sid, callback_url)
+       VALUES ($1, '9912345678', 'default', 'R1', '홍길동', '19940424', '+821012345678', '081', '75023332200333', '42', now(), 'admin-token', $2, 'https://org.example/cb')`,
+      [request, old.callSid],
+    );
+    await pool.query('INSERT INTO consent_request_deliveries (request_id, attempt, http_status) VALUES ($1, 1, 200)', [request]);
 
     const { purged } = await purgeExpired(pool, 5, app.log, new Date('2026-11-22T00:00:00Z'));
     expect(purged).toEqual([old.id]);
@@ -34,6 +49,8 @@ describe('retention (R7)', () => {
     expect(existsSync(recent.filePath)).toBe(true);
     expect((await pool.query('SELECT 1 FROM calls WHERE call_sid = $1', [old.callSid])).rowCount).toBe(0);
     expect((await pool.query('SELECT 1 FROM call_events WHERE call_sid = $1', [old.callSid])).rowCount).toBe(0);
+    expect((await pool.query('SELECT 1 FROM agent_consents WHERE call_sid = $1', [old.callSid])).rowCount).toBe(0);
+    expect((await pool.query('SELECT 1 FROM consent_requests WHERE call_sid = $1', [old.callSid])).rowCount).toBe(0);
     const logged = await pool.query("SELECT actor, detail FROM access_log WHERE action = 'purge'");
     expect(logged.rows).toHaveLength(1);
     expect(logged.rows[0]).toMatchObject({ actor: 'retention', detail: { reason: 'ended', sha256: old.fileSha256, years: 5 } });
