@@ -127,7 +127,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
             a.use(
               demoRoutes({
                 pool: db.pool, standIn, serviceUrl: () => `http://127.0.0.1:${port}`, publicBaseUrl: base,
-                authToken: config.twilio.authToken, adminToken: config.adminToken,
+                authToken: config.twilio.authToken, adminToken: config.adminToken, requests,
               }),
             ),
         }

@@ -73,6 +73,19 @@ describe('demo mode', () => {
     expect(stdout).toContain('"consentBy": "voice"');
   }, 90_000);
 
+  it('npm run call -- --request: the service calls the payer, who keys in the code shown; a declined one too', async () => {
+    const { stdout } = await run('npx', ['tsx', 'src/cli/call.ts', '--request', '--from', '+821099990000', '--payer', '100300', '--bank', '088', '--account', '110123456789'], { env, timeout: 60_000 });
+    const code = /the website shows the code (\d\d)/.exec(stdout)?.[1];
+    expect(code).toMatch(/^\d\d$/);
+    expect(stdout).toContain('김영희 고객님께서는');
+    expect(stdout).toContain(`caller: presses ${code}`);
+    expect(stdout).toContain(`${code}번을 입력하셨습니다`);
+    expect(stdout).toContain('consent request: consented');
+    expect(stdout).toContain('"methodCode": 5');
+    const declined = await run('npx', ['tsx', 'src/cli/call.ts', '--request', '--from', '010-9999-0000', '--payer', '100300', '--bank', '088', '--account', '110123456789', '--keys', '*'], { env, timeout: 60_000 }).catch((e) => e);
+    expect(declined.stdout ?? '').toContain('consent request: declined (the payer declined)');
+  }, 90_000);
+
   it.skipIf(noChromium)('the softphone page: keypad, transcript, and the finished consent with a playable MP3', async () => {
     let browser: Browser | undefined;
     try {

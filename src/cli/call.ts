@@ -5,7 +5,11 @@ import { startService, type RunningService } from '../service.js';
 import { parseCallerScript } from '../simulator/index.js';
 import { applyDemoSecrets, readDemoSecrets } from '../simulator/demoSecrets.js';
 
-const USAGE = 'usage: npm run call -- --from +821012345678 --keys "2 19940424 081 75023332200333# 1" [--say 예]';
+const USAGE = [
+  'usage: npm run call -- --from +821012345678 --keys "2 19940424 081 75023332200333# 1" [--say 예]',
+  '       npm run call -- --request --from +821099990000 --payer 100300 --bank 088 --account 110123456789 [--keys 42]',
+  '       (--request: the service calls --from for a consent request; the payer keys in the code, or --keys)',
+].join('\n');
 
 async function isUp(url: string): Promise<boolean> {
   try {
@@ -46,17 +50,40 @@ function print(e: Record<string, any>): void {
     case 'noConsent':
       console.log('\nno consent was given on this call');
       break;
+    case 'request':
+      console.log(`consent request ${e.id}: the website shows the code ${e.code}; the service calls at ${new Date(e.scheduledFor).toISOString()}`);
+      break;
+    case 'requestDone':
+      console.log(`\nconsent request: ${e.request?.status ?? 'unknown'}${e.request?.reason ? ` (${e.request.reason})` : ''}`);
+      break;
   }
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { from: { type: 'string' }, keys: { type: 'string' }, say: { type: 'string', multiple: true } } });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        from: { type: 'string' }, keys: { type: 'string' }, say: { type: 'string', multiple: true },
+        request: { type: 'boolean' }, payer: { type: 'string' }, bank: { type: 'string' }, account: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  // A Korean number may be given as it is dialled at home: 010-1234-5678.
+  values.from = values.from?.replace(/[\s-]/g, '').replace(/^0(?=[1-9]\d{7,9}$)/, '+82');
   if (!values.from || !/^\+\d{6,15}$/.test(values.from)) {
     console.error(USAGE);
     return 2;
   }
+  if (values.request && (!values.bank || !values.account)) {
+    console.error(`--request needs --bank and --account\n${USAGE}`);
+    return 2;
+  }
   try {
-    parseCallerScript(values.keys, values.say ?? []);
+    if (!values.request) parseCallerScript(values.keys, values.say ?? []);
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -76,10 +103,14 @@ async function main(): Promise<number> {
   }
   adminToken ??= readDemoSecrets(config.dataDir)?.adminToken;
   try {
-    const res = await fetch(`${config.publicBaseUrl}/_sim/calls`, {
+    const res = await fetch(`${config.publicBaseUrl}/_sim/${values.request ? 'requests' : 'calls'}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${adminToken ?? ''}` },
-      body: JSON.stringify({ from: values.from, keys: values.keys ?? '', say: values.say ?? [] }),
+      body: JSON.stringify(
+        values.request
+          ? { phone: values.from, payerNumber: values.payer, bankCode: values.bank, accountNumber: values.account, ...(values.keys ? { keys: values.keys } : {}) }
+          : { from: values.from, keys: values.keys ?? '', say: values.say ?? [] },
+      ),
     });
     if (res.status === 404) {
       console.error(`the service at ${config.publicBaseUrl} is not in demo mode: the simulator runs only without Twilio credentials`);

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import type pg from 'pg';
-import { consentJson, listConsents } from '../consent/consents.js';
+import { consentById, consentJson, listConsents } from '../consent/consents.js';
+import { RequestRefused, type ConsentRequests } from '../jobs/consentRequests.js';
 import { upsertPayer } from '../consent/payers.js';
 import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
@@ -58,7 +59,7 @@ function talkToAgent(pool: pg.Pool, phone: Softphone) {
   };
 }
 
-type Deps = { pool: pg.Pool; standIn: StandIn; serviceUrl: () => string; publicBaseUrl: string; authToken: string; adminToken: string };
+type Deps = { pool: pg.Pool; standIn: StandIn; serviceUrl: () => string; publicBaseUrl: string; authToken: string; adminToken: string; requests: ConsentRequests };
 
 async function waitForConsent(pool: pg.Pool, callSid: string, ms: number) {
   const until = Date.now() + ms;
@@ -127,26 +128,70 @@ export function demoRoutes(deps: Deps): express.Router {
     setTimeout(() => sessions.delete(id), 30 * 60_000).unref();
   };
 
-  /** Softphones waiting for a call, by number: the service's outbound consent calls ring them. */
-  const listening = new Map<string, { id: string; phone: Softphone }>();
-  const ringing = new Map<string, { id: string; phone: Softphone }>();
+  /** Phones waiting for a call, by number (the softphone, or a scripted payer of `npm run call -- --request`). */
+  type Listener = { inputs: CallerInputs; onEvent: (e: CallEvent) => void; done: (r: CallResult | undefined) => void; softphone?: Softphone };
+  const listening = new Map<string, Listener>();
+  const ringing = new Map<string, Listener>();
   answerOutboundCalls({
     serviceUrl: deps.serviceUrl(), publicBaseUrl: deps.publicBaseUrl, authToken: deps.authToken, standIn: deps.standIn,
     pickUp: async (call) => {
-      // It rings for up to 20 s: a softphone that starts listening meanwhile still answers.
+      // It rings for up to 20 s: a phone that starts listening meanwhile still answers.
       for (let i = 0; i < 100 && !listening.has(call.to); i++) await new Promise((r) => setTimeout(r, 200));
       const listener = listening.get(call.to);
       if (!listener) return { answer: 'no-answer' };
       listening.delete(call.to);
       ringing.set(call.sid, listener);
-      listener.phone.events.push({ kind: 'note', text: `전화가 왔습니다 (${call.from})` });
-      return { answer: 'answer', inputs: listener.phone, onEvent: (e) => listener.phone.events.push(e) };
+      listener.onEvent({ kind: 'note', text: `전화가 왔습니다 (${call.from})` });
+      return { answer: 'answer', inputs: listener.inputs, onEvent: listener.onEvent };
     },
     onResult: (call, result) => {
       const listener = ringing.get(call.sid);
       ringing.delete(call.sid);
-      if (listener && result) void follow(listener.phone, listener.id, result);
+      listener?.done(result);
     },
+  });
+
+  /**
+   * `npm run call -- --request`: a consent request made through the service's own API logic, and
+   * the payer at that number answering with the code (or the keys given). Streams what happens.
+   */
+  router.post('/_sim/requests', requireBearer(deps.adminToken), express.json(), async (req, res) => {
+    const { keys, ...body } = (req.body ?? {}) as Record<string, unknown>;
+    if (keys !== undefined && (typeof keys !== 'string' || !/^[0-9*#]{1,10}$/.test(keys))) {
+      res.status(400).json({ error: 'validation', field: 'keys', reason: 'phone keys (0-9, *, #), at most 10' });
+      return;
+    }
+    const planned: CallerInput[] = [];
+    const write = (obj: unknown) => res.write(`${JSON.stringify(obj)}\n`);
+    let answered: (r: CallResult | undefined) => void = () => {};
+    const callEnded = new Promise<CallResult | undefined>((resolve) => (answered = resolve));
+    const phone = typeof body.phone === 'string' ? body.phone.replace(/[\s-]/g, '').replace(/^0(?=[1-9])/, '+82') : '';
+    listening.set(phone, { inputs: { next: async () => planned.shift() }, onEvent: write, done: (r) => answered(r) });
+    let made;
+    try {
+      made = await deps.requests.create(body, 'demo');
+    } catch (err) {
+      listening.delete(phone);
+      if (!(err instanceof RequestRefused)) throw err;
+      res.status(err.status).json({ error: 'refused', field: err.field, reason: err.reason });
+      return;
+    }
+    planned.push({ keys: keys ?? made.row.code }, { keys: '' });
+    res.status(200).type('application/x-ndjson');
+    write({ kind: 'request', id: made.row.id, code: made.row.code, scheduledFor: made.row.not_before });
+    const result = await Promise.race([callEnded, new Promise<undefined>((r) => setTimeout(() => r(undefined), 60_000))]);
+    listening.delete(phone);
+    if (result) write({ kind: 'call', callSid: result.callSid });
+    let shown: Record<string, unknown> | undefined;
+    for (let i = 0; i < 200; i++) {
+      shown = await deps.requests.show(made.row.id);
+      if (shown?.finishedAt) break;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    write({ kind: 'requestDone', request: shown });
+    const consent = shown?.consentId ? await consentById(deps.pool, String(shown.consentId)) : undefined;
+    if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.file_path });
+    res.end();
   });
 
   router.post('/_sim/calls', requireBearer(deps.adminToken), express.json(), async (req, res) => {
@@ -182,7 +227,7 @@ export function demoRoutes(deps: Deps): express.Router {
     const phone = new Softphone();
     sessions.set(id, phone);
     if (req.body?.listen === true) {
-      listening.set(from, { id, phone });
+      listening.set(from, { inputs: phone, onEvent: (e) => phone.events.push(e), done: (r) => (r ? void follow(phone, id, r) : undefined), softphone: phone });
       phone.events.push({ kind: 'note', text: `${from} 번호로 오는 전화를 기다립니다` });
     } else {
       void start(from, phone, (e) => phone.events.push(e), talkToAgent(deps.pool, phone)).then((r) => follow(phone, id, r));
@@ -200,7 +245,7 @@ export function demoRoutes(deps: Deps): express.Router {
     if (hangup === true) {
       // Hanging up while waiting for a call stops waiting.
       for (const [number, l] of listening) {
-        if (l.phone === phone) {
+        if (l.softphone === phone) {
           listening.delete(number);
           phone.events.push({ kind: 'ended', how: 'caller-hangup' });
           phone.done = true;
