@@ -102,18 +102,22 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
     if (!account.ok) throw new RequestRefused(400, account.field, account.reason);
     const from = callerIdFor(scenario);
     if (!from) throw new RequestRefused(503, undefined, 'no number to call from: set outbound.callerId in the scenario or OUTBOUND_CALLER_ID');
-    const payer = await resolvePayer(input);
     const organizationCode = scenario.organization.codes[scenario.organization.serviceType]!;
+    const replay = async (db: Pick<pg.Pool, 'query'>) =>
+      idempotencyKey === undefined
+        ? undefined
+        : (await db.query<RequestRow>('SELECT * FROM consent_requests WHERE organization_code = $1 AND idempotency_key = $2', [organizationCode, idempotencyKey])).rows[0];
+    const before = await replay(pool);
+    if (before) return { row: before, replayed: true };
+    const payer = await resolvePayer(input);
     const notBefore = nextCallTime(new Date(), deps.outbound.quietHours);
     const id = randomUUID();
     const code = String(randomInt(10, 100));
     const made = await withTransaction(pool, async (client) => {
       // One organisation's requests are counted under its lock, so the limit holds across processes.
       await client.query('SELECT pg_advisory_xact_lock(7261003, hashtext($1))', [organizationCode]);
-      if (idempotencyKey !== undefined) {
-        const earlier = await client.query<RequestRow>('SELECT * FROM consent_requests WHERE organization_code = $1 AND idempotency_key = $2', [organizationCode, idempotencyKey]);
-        if (earlier.rows[0]) return { row: earlier.rows[0], replayed: true };
-      }
+      const earlier = await replay(client);
+      if (earlier) return { row: earlier, replayed: true };
       const recent = await client.query<{ n: number; oldest: Date | null }>(
         "SELECT count(*)::int AS n, min(created_at) AS oldest FROM consent_requests WHERE organization_code = $1 AND created_at > now() - interval '1 minute'",
         [organizationCode],
