@@ -50,14 +50,19 @@ export const startSchema = z
   })
   .strict();
 
-type Row = {
+/** A row of agent_consents: one marked part of a call. */
+export type AgentConsentRow = {
   id: string;
   call_sid: string;
   agent: string;
   payer_number: string;
   holder_name: string;
+  birth_date: string;
+  business_number: string | null;
+  phone: string | null;
   bank_code: string;
   account_number: string;
+  scenario_id: string;
   script: string;
   recording_sid: string | null;
   state: 'recording' | 'paused' | 'consented' | 'declined' | 'failed';
@@ -76,8 +81,8 @@ export function createAgentConsents(deps: AgentConsentDeps) {
     await pool.query('INSERT INTO agent_consent_events (agent_consent_id, kind, actor, detail) VALUES ($1, $2, $3, $4)', [id, kind, actor, detail]);
   }
 
-  async function row(id: string): Promise<Row> {
-    const r = /^[0-9a-f-]{36}$/i.test(id) ? (await pool.query<Row>('SELECT * FROM agent_consents WHERE id = $1', [id])).rows[0] : undefined;
+  async function row(id: string): Promise<AgentConsentRow> {
+    const r = /^[0-9a-f-]{36}$/i.test(id) ? (await pool.query<AgentConsentRow>('SELECT * FROM agent_consents WHERE id = $1', [id])).rows[0] : undefined;
     if (!r) throw new AgentRefused(404, undefined, 'no agent consent with that id');
     return r;
   }

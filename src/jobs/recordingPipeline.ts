@@ -12,6 +12,7 @@ import { checkAgentEvidence, checkEvidence, type AgentEvent, type CallEvent, typ
 import type { PreparedRecording } from '../audio/prepare.js';
 import type { PayerSnapshot } from '../scenario/engine.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { AgentConsentRow } from '../calls/agentConsents.js';
 import { birthDateYYMMDD } from '../consent/rules.js';
 import { kstDate } from '../consent/time.js';
 import { newVerificationNumber } from '../consent/verification.js';
@@ -47,22 +48,6 @@ export type PipelineDeps = {
   onConsentFailed?: (callSid: string, reason: string) => Promise<void>;
 };
 
-type AgentConsentRow = {
-  id: string;
-  call_sid: string;
-  state: string;
-  payer_number: string;
-  holder_name: string;
-  birth_date: string;
-  business_number: string | null;
-  phone: string | null;
-  bank_code: string;
-  account_number: string;
-  scenario_id: string;
-  script: string;
-  recording_sid: string | null;
-  finished_at: Date | null;
-};
 
 /** What a consent recording is evidence of, wherever it came from: the ARS (method 5) or an agent's call (method 4). */
 type ConsentSubject = {
