@@ -65,8 +65,10 @@ async function finished(id: string, timeoutMs = 30_000) {
   }, timeoutMs, `request ${id} to finish`);
 }
 
-function said(phone: string): string {
-  return (transcripts.get(phone) ?? []).filter((e) => e.kind === 'ars').map((e) => (e as { text: string }).text).join(' ');
+/** What the ARS said on the call to that number, once the call has ended (the request may finish first). */
+async function said(phone: string): Promise<string> {
+  const events = await until(() => (transcripts.get(phone)?.some((e) => e.kind === 'ended') ? transcripts.get(phone) : undefined), 20_000, `the call to ${phone} to end`);
+  return events.filter((e) => e.kind === 'ars').map((e) => (e as { text: string }).text).join(' ');
 }
 
 describe('outbound ARS consent requests', () => {
@@ -78,7 +80,7 @@ describe('outbound ARS consent requests', () => {
     const done = await finished(req.id);
     expect(done).toMatchObject({ status: 'consented', reason: null, payerNumber: 'R100', callback: { url: receiver.url } });
     expect(done.consentId).toMatch(/^[0-9a-f-]{36}$/);
-    const text = said(phone);
+    const text = await said(phone);
     expect(text).toContain('홍길동 고객님께서는 한빛에너지의');
     expect(text).toContain('칠 오 공 이 삼 삼 삼 이 이 공 공 삼 삼 삼');
     expect(text).toContain(`${req.code}번을 입력하셨습니다`);
@@ -104,8 +106,8 @@ describe('outbound ARS consent requests', () => {
     const no = await request('+821011110012', keys('3'), { scenario: 'keyed' });
     const [dy, dn] = await Promise.all([finished(yes.id), finished(no.id)]);
     expect(dy).toMatchObject({ status: 'consented', scenario: 'keyed' });
-    expect(said('+821011110011')).toContain('맞으면 1번, 틀리면 2번');
-    expect(said('+821011110011')).toContain('1번을 입력하셨습니다');
+    expect(await said('+821011110011')).toContain('맞으면 1번, 틀리면 2번');
+    expect(await said('+821011110011')).toContain('1번을 입력하셨습니다');
     expect((await api(app, 'GET', `/api/consents/${dy.consentId}`)).json).toMatchObject({ status: 'ready', methodCode: 5 });
     expect(dn).toMatchObject({ status: 'declined', reason: 'the payer is not the account holder' });
     expect(sim.standIn.outboundCalls.find((c) => c.to === '+821011110011')?.from).toBe('+8215880002');
@@ -116,7 +118,7 @@ describe('outbound ARS consent requests', () => {
     const req = await request(phone, () => keys('*', '')(''));
     const done = await finished(req.id);
     expect(done).toMatchObject({ status: 'declined', reason: 'the payer declined', consentId: null });
-    expect(said(phone)).toContain('동의하지 않으셨습니다');
+    expect(await said(phone)).toContain('동의하지 않으셨습니다');
     const delivery = await until(() => receiver.received.find((d) => d.json?.id === req.id));
     expect(delivery.json.status).toBe('declined');
     expect((await api(app, 'GET', `/api/consents?callSid=${done.callSid}`)).json.count).toBe(0);
@@ -128,7 +130,7 @@ describe('outbound ARS consent requests', () => {
     const req = await request(phone, (code) => keys(wrong(code), wrong(code), code)(code));
     const done = await finished(req.id);
     expect(done.status).toBe('consented');
-    expect(said(phone).match(/화면에 표시된 숫자와 다릅니다/g)).toHaveLength(2);
+    expect((await said(phone)).match(/화면에 표시된 숫자와 다릅니다/g)).toHaveLength(2);
     expect((await api(app, 'GET', `/api/consents/${done.consentId}`)).json.evidence.passed).toBe(true);
 
     const phone2 = '+821011110004';
@@ -136,7 +138,7 @@ describe('outbound ARS consent requests', () => {
     const done2 = await finished(req2.id);
     expect(done2.status).toBe('failed');
     expect(done2.reason).toContain('3 tries');
-    expect(said(phone2)).toContain('접수되지 않았습니다');
+    expect(await said(phone2)).toContain('접수되지 않았습니다');
   });
 
   it('no answer and busy are outcomes of their own', async () => {
