@@ -359,7 +359,8 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
     forAnswer,
     secretFor,
     async startWorkers(): Promise<void> {
-      await deps.queue.work(QUEUES.placeConsentCall, 1, placeCall);
+      // Placing a call is a short request to Twilio: several at once.
+      await deps.queue.work(QUEUES.placeConsentCall, 4, placeCall);
       await deps.queue.work(QUEUES.requestCallback, 2, deliverCallback);
     },
   };
