@@ -126,6 +126,9 @@ describe('agent-recorded consent (method 4)', () => {
     const shown = (await api(app, 'GET', `/api/agent-consents/${id}`, undefined, agentToken)).json;
     expect(shown.events.map((e: any) => e.kind)).toEqual(['start', 'pause', 'resume', 'finish']);
     expect(shown).toMatchObject({ consentId: consent.id, consentStatus: 'ready', agent: 'agent1' });
+    const origin = (await api(app, 'GET', `/api/consents/${consent.id}`)).json.origin;
+    expect(origin).toMatchObject({ kind: 'agent', agentConsentId: id, agent: 'agent1' });
+    expect(origin.events.map((e: any) => `${e.kind}:${e.actor}`)).toEqual(['start:agent1', 'pause:agent1', 'resume:agent1', 'finish:agent1']);
     const log = (await api(app, 'GET', `/api/access-log/verify`)).json;
     expect(log.intact).toBe(true);
   }, 60_000);
@@ -251,6 +254,13 @@ describe('agent-recorded consent (method 4)', () => {
       const consent = (await api(app, 'GET', `/api/consents/${consentId}`)).json;
       expect(consent).toMatchObject({ methodCode: 4, status: 'ready' });
       await expectOnlyTheMarkedPart(consentId);
+      // The auditor sees how it was taken: by whom, with the pause.
+      const auditor = await (await browser.newContext()).newPage();
+      await signIn(auditor, app.url, 'auditor1', 'auditor-password-1');
+      await auditor.waitForURL(/\/consents$/);
+      await auditor.goto(`${app.url}/consents/${consentId}`);
+      await expect(auditor.getByText('상담원 녹취 (방법 4)').textContent()).resolves.toContain('agent1');
+      await expect(auditor.locator('#agent-events').textContent()).resolves.toMatch(/녹음 시작.*일시정지.*재개.*답변 표시/);
     } finally {
       await browser?.close();
     }

@@ -87,6 +87,7 @@ describe('outbound ARS consent requests', () => {
     const consent = (await api(app, 'GET', `/api/consents/${done.consentId}`)).json;
     expect(consent).toMatchObject({ status: 'ready', methodCode: 5, consentBy: 'key', payerNumber: 'R100', bankCode: '081', accountNumber: '75023332200333' });
     expect(consent.evidence.passed).toBe(true);
+    expect(consent.origin).toMatchObject({ kind: 'request', requestId: req.id, requestedBy: 'admin-token' });
     // The recording holds the code's key tones and nothing keyed before the readback.
     const tones = detectDtmf(await decodedConsentAudio(app, consent.id), 8000).map((k) => k.key).join('');
     expect(tones).toBe(req.code);

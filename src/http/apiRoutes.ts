@@ -16,6 +16,7 @@ import { RequestRefused, type ConsentRequests } from '../jobs/consentRequests.js
 import type { AgentConsents } from '../calls/agentConsents.js';
 import { agentRoutes } from './agentRoutes.js';
 import { organizationCodeProblem } from '../consent/rules.js';
+import { consentOrigin } from '../consent/origin.js';
 
 export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string; requests: ConsentRequests; agent: AgentConsents };
 
@@ -201,7 +202,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
     }
-    res.json(consentJson(row));
+    res.json({ ...consentJson(row), origin: await consentOrigin(deps.pool, row) });
   });
 
   router.get('/consents/:id/audio', allow('admin', 'auditor'), async (req, res) => {

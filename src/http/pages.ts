@@ -3,6 +3,7 @@ import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { accessLogFor } from '../consent/accessLog.js';
 import { consentById, consentJson } from '../consent/consents.js';
+import { consentOrigin } from '../consent/origin.js';
 import { maskAccountNumber } from '../consent/mask.js';
 import { kstDayStart, kstIso } from '../consent/time.js';
 import { checkLogin } from '../consent/users.js';
@@ -140,6 +141,16 @@ ${rows
     const c = consentJson(row) as Record<string, any>;
     const events = (await deps.pool.query('SELECT at, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [row.call_sid])).rows;
     const log = await accessLogFor(deps.pool, `consent:${row.id}`);
+    const origin = await consentOrigin(deps.pool, row);
+    const eventNames: Record<string, string> = { start: '녹음 시작', pause: '일시정지', resume: '재개', finish: '답변 표시·녹음 종료' };
+    const originHtml =
+      origin.kind === 'agent'
+        ? `<p>상담원 녹취 (방법 4): 상담원 <strong>${esc(origin.agent)}</strong>가 표시한 부분만 녹음되었습니다.</p><ol id="agent-events">${origin.events
+            .map((e) => `<li><time>${esc(e.at)}</time> ${esc(eventNames[e.kind] ?? e.kind)} (${esc(e.actor)})</li>`)
+            .join('')}</ol>`
+        : origin.kind === 'request'
+          ? `<p>출금동의 요청에 따른 발신 ARS (방법 5): 요청 ${esc(origin.requestId)}, ${esc(origin.requestedBy)}, ${esc(origin.requestedAt)}</p>`
+          : '<p>고객의 ARS 수신 통화 (방법 5)</p>';
     const fields: [string, unknown][] = [
       ['상태', c.status], ['방법 코드', c.methodCode], ['서비스', c.serviceType], ['이용기관코드', c.organizationCode], ['기관', c.organizationName],
       ['납부자번호', c.payerNumber], ['예금주', c.holderName], [c.businessNumber ? '사업자번호' : '생년월일(YYMMDD)', c.businessNumber ?? c.birthDate],
@@ -158,6 +169,7 @@ ${rows
 <h2>무결성</h2><p>SHA-256 <code id="sha">${esc(c.sha256)}</code> <button id="verify">지금 검증</button> <span id="verify-result" role="status" aria-live="polite"></span></p>
 <h2>증거 검사 ${c.evidence.passed ? '<span class="ok">통과</span>' : '<span class="bad">실패</span>'}</h2>
 <ul>${c.evidence.checks.map((k: any) => `<li class="${k.ok ? 'ok' : 'bad'}">${esc(k.name)}: ${esc(k.reason)}</li>`).join('')}</ul>
+<h2>동의 경위</h2>${originHtml}
 <h2>통화 기록</h2><ol>${events.map((e) => `<li><time>${esc(kstIso(e.at))}</time> [${esc(e.step)}] ${esc(describe(e))}</li>`).join('')}</ol>
 <h2>열람 기록</h2><ul id="access-log">${log.map((e: any) => `<li>${esc(kstIso(e.at))} ${esc(e.actor)} ${esc(e.action)} ${esc(e.remote ?? '')}</li>`).join('')}</ul>
 <script>
