@@ -81,6 +81,29 @@ async function liveCallSid(): Promise<string> {
   return r.callSid;
 }
 
+/**
+ * A transfer where the agent starts at once with the usual account, reads the script, and the payer
+ * answers; then the payer waits for the recording to stop, or hangs up at once.
+ */
+async function agentStartsAtOnce(answer: string, waitForStop: boolean) {
+  const steps = new Steps();
+  let script: string | undefined;
+  const call = callToAgent(async (conv) => {
+    steps.reach('talking');
+    await until(() => conv.recording() === 'recording');
+    await conv.agentSays(await until(() => script));
+    await conv.payerSays(answer);
+    steps.reach('answered');
+    if (waitForStop) await until(() => conv.recording() === 'none');
+  });
+  await steps.at('talking');
+  const callSid = await liveCallSid();
+  const started = await api(app, 'POST', '/api/agent-consents', { callSid, payerNumber: '77', bankCode: '081', accountNumber: '75023332200333' }, agentToken);
+  expect(started.status, started.text).toBe(201);
+  script = started.json.script;
+  return { call, steps, callSid, id: started.json.id as string };
+}
+
 async function expectOnlyTheMarkedPart(consentId: string) {
   const keys = detectDtmf(await decodedConsentAudio(app, consentId), 8000).map((k) => k.key).join('');
   expect(keys).toBe('5');
@@ -134,22 +157,9 @@ describe('agent-recorded consent (method 4)', () => {
   }, 60_000);
 
   it('declined: the recording is not evidence, no consent, and it is deleted at Twilio', async () => {
-    const steps = new Steps();
-    let script: string | undefined;
-    const call = callToAgent(async (conv) => {
-      steps.reach('talking');
-      await until(() => conv.recording() === 'recording');
-      await conv.agentSays(await until(() => script));
-      await conv.payerSays('아니요 동의 안 합니다');
-      steps.reach('answered');
-      await until(() => conv.recording() === 'none');
-    });
-    await steps.at('talking');
-    const callSid = await liveCallSid();
-    const started = await api(app, 'POST', '/api/agent-consents', { callSid, payerNumber: '77', bankCode: '081', accountNumber: '75023332200333' }, agentToken);
-    script = started.json.script;
+    const { call, steps, callSid, id } = await agentStartsAtOnce('아니요 동의 안 합니다', true);
     await steps.at('answered');
-    expect((await api(app, 'POST', `/api/agent-consents/${started.json.id}/declined`, undefined, agentToken)).json.state).toBe('declined');
+    expect((await api(app, 'POST', `/api/agent-consents/${id}/declined`, undefined, agentToken)).json.state).toBe('declined');
     const result = await call;
     const recordingSid = result.recordings[0]!.sid;
     await until(() => sim.standIn.recordings.get(recordingSid)?.deleted, 10_000, 'the deletion at Twilio');
@@ -159,25 +169,14 @@ describe('agent-recorded consent (method 4)', () => {
   }, 60_000);
 
   it('the payer says yes and hangs up before the agent answers: the recording waits for the agent, then becomes the consent', async () => {
-    const steps = new Steps();
-    let script: string | undefined;
-    const call = callToAgent(async (conv) => {
-      steps.reach('talking');
-      await until(() => conv.recording() === 'recording');
-      await conv.agentSays(await until(() => script));
-      await conv.payerSays('네 맞습니다');
-    });
-    await steps.at('talking');
-    const callSid = await liveCallSid();
-    const started = await api(app, 'POST', '/api/agent-consents', { callSid, payerNumber: '77', bankCode: '081', accountNumber: '75023332200333' }, agentToken);
-    script = started.json.script;
+    const { call, callSid, id } = await agentStartsAtOnce('네 맞습니다', false);
     const result = await call;
     const recordingSid = result.recordings[0]!.sid;
     const waiting = await until(async () => (await app.db.pool.query('SELECT purpose, status FROM recordings WHERE recording_sid = $1', [recordingSid])).rows[0]);
     expect(waiting).toMatchObject({ purpose: 'awaiting-agent', status: 'completed' });
     const listed = (await api(app, 'GET', '/api/agent/calls', undefined, agentToken)).json.calls;
-    expect(listed).toEqual([expect.objectContaining({ callSid, hungUp: true, agentConsent: { id: started.json.id, state: 'recording' } })]);
-    const finished = await api(app, 'POST', `/api/agent-consents/${started.json.id}/consented`, undefined, agentToken);
+    expect(listed).toEqual([expect.objectContaining({ callSid, hungUp: true, agentConsent: { id, state: 'recording' } })]);
+    const finished = await api(app, 'POST', `/api/agent-consents/${id}/consented`, undefined, agentToken);
     expect(finished.status).toBe(200);
     expect(finished.json.events.at(-1)).toMatchObject({ kind: 'finish' });
     const consent = await waitForConsent(app, callSid, 30_000);
