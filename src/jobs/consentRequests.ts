@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { checkAccount, findInstitution } from '../consent/institutions.js';
+import { checkAccount } from '../consent/institutions.js';
 import { checkAccountFields } from '../consent/fields.js';
 import { findPayer, upsertPayer } from '../consent/payers.js';
 import { firstProblem } from '../consent/problems.js';
@@ -333,9 +333,8 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
   async function forAnswer(requestId: string, callSid: string) {
     const row = await requestById(pool, requestId);
     if (!row || row.finished_at || (row.call_sid && row.call_sid !== callSid)) return undefined;
-    const institution = findInstitution(row.bank_code);
     const account = checkAccount(row.bank_code, row.account_number);
-    if (!institution || !account.ok) return undefined;
+    if (!account.ok) return undefined;
     await pool.query('UPDATE consent_requests SET call_sid = COALESCE(call_sid, $2) WHERE id = $1', [row.id, callSid]);
     await advanceRequest(pool, row.id, 'in-progress');
     return {
