@@ -6,7 +6,7 @@ import { findPayer, upsertPayer } from '../consent/payers.js';
 import { firstProblem } from '../consent/problems.js';
 import {
   advanceRequest, finishRequest, nextCallTime, requestById, requestInputSchema, requestJson,
-  type ConsentSummary, type RequestRow,
+  type ConsentSummary, type RequestInput, type RequestRow,
 } from '../consent/requests.js';
 import { withTransaction } from '../db/database.js';
 import type { Logger } from '../log.js';
@@ -60,7 +60,7 @@ export function createConsentRequests(deps: ConsentRequestDeps) {
   }
 
   /** Who is called and for what: the payer on file, or the one the website names (registered here). */
-  async function resolvePayer(input: ReturnType<typeof requestInputSchema.parse>) {
+  async function resolvePayer(input: RequestInput) {
     const { payerNumber, name, birthDate } = input;
     if (payerNumber) {
       const onFile = await findPayer(pool, payerNumber);
