@@ -6,6 +6,9 @@ import pg from 'pg';
 // BIGINT counts come back as numbers (they stay far below 2^53 here).
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/** What a store function runs its SQL on: the pool, or one transaction's client. */
+export type Db = pg.Pool | pg.PoolClient;
+
 export type Database = {
   pool: pg.Pool;
   url: string;

@@ -1,6 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
 import { apologyTwiml } from '../telephony/twiml.js';
+import { isRefusal } from '../shared/refusal.js';
+import { sendRefusal } from './refusals.js';
 
 /** The express app: Twilio webhooks under /twilio, the JSON API under /api. */
 export function createHttpApp(parts: { twilio: express.Router; api: express.Router; public: express.Router; log: Logger; extra?: (app: express.Express) => void }) {
@@ -24,6 +26,10 @@ export function createHttpApp(parts: { twilio: express.Router; api: express.Rout
       // Never a 5xx to Twilio: the caller hears an apology instead of Twilio's error message.
       parts.log.error({ path: req.path, err: err.message }, 'twilio request failed');
       res.status(200).type('text/xml').send(apologyTwiml(undefined, '죄송합니다. 일시적인 오류가 발생했습니다. 잠시 후 다시 전화해 주세요.'));
+      return;
+    }
+    if (isRefusal(err)) {
+      sendRefusal(res, err);
       return;
     }
     if (status < 500) {
