@@ -2,7 +2,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * The service's logger. Personal data never reaches it unmasked: the redact paths below are a
- * safety net; callers log masked values (see consent/mask.ts) and never whole request bodies.
+ * safety net; callers log masked values (see shared/mask.ts) and never whole request bodies.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {

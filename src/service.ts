@@ -21,10 +21,10 @@ import { stopAudioWorker } from './audio/offThread.js';
 import type { Encoder } from './audio/budget.js';
 import { QUEUES, startJobQueue, type JobQueue } from './jobs/queue.js';
 import { purgeExpired } from './jobs/retention.js';
-import { createRecordingPipeline, type RecordingPipeline } from './jobs/recordingPipeline.js';
+import { createRecordingPipeline, type RecordingPipeline } from './recordings/pipeline.js';
 import { DEMO_AGENT_NUMBER, demoRoutes, seedDemoPayers } from './simulator/demo.js';
-import { createConsentRequests, type ConsentRequests } from './jobs/consentRequests.js';
-import { createAgentConsents } from './calls/agentConsents.js';
+import { createConsentRequests, type ConsentRequests } from './requests/consentRequests.js';
+import { createAgentConsents } from './agent/agentConsents.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
 
 export type RunningService = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAgentEvidence, estimatedSpeechSeconds, type AgentEvent } from '../src/consent/evidence.js';
+import { checkAgentEvidence, estimatedSpeechSeconds, type AgentEvent } from '../src/consents/evidence.js';
 
 /** The method-4 evidence check on its own: frames are 20 ms, '.' silence and 's' speech. */
 

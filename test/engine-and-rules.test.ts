@@ -1,8 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkAccount, findInstitution, INSTITUTIONS_TSV, spokenInstitutionName } from '../src/consent/institutions.js';
-import { isValidBirthDate, isValidBusinessNumber, organizationCodeProblem } from '../src/consent/rules.js';
+import { checkAccount, findInstitution, INSTITUTIONS_TSV, spokenInstitutionName } from '../src/kftc/institutions.js';
+import { isValidBirthDate, isValidBusinessNumber, organizationCodeProblem } from '../src/kftc/rules.js';
 import { classifySpeech, initialState, runTurn, type CallState, type Input } from '../src/scenario/engine.js';
 import { loadScenarios } from '../src/scenario/loader.js';
 import { spokenDate, spokenDigits } from '../src/scenario/speech.js';

@@ -8,7 +8,7 @@ import { detectDtmf } from '../src/audio/analysis.js';
 import { ffmpegDecodeToPcm } from '../src/audio/ffmpegEncoder.js';
 import { readMp3 } from '../src/audio/mp3.js';
 import { encodeWav } from '../src/audio/wav.js';
-import { isWellFormedVerificationNumber } from '../src/consent/verification.js';
+import { isWellFormedVerificationNumber } from '../src/consents/verification.js';
 import { api, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
 import { TestCall } from './support/caller.js';
 import {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { supersedeOlder } from '../src/consent/consents.js';
+import { supersedeOlder } from '../src/consents/consents.js';
 import { purgeExpired } from '../src/jobs/retention.js';
 import { api, startTestApp, type TestApp } from './support/app.js';
 import { storeConsent } from './support/consents.js';

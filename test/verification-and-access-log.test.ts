@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { luhnCheckDigit } from '../src/consent/verification.js';
+import { luhnCheckDigit } from '../src/consents/verification.js';
 import { api, startTestApp, type TestApp } from './support/app.js';
 import { storeConsent } from './support/consents.js';
 

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
-import { findPayer, findPayersByPhone } from '../consent/payers.js';
+import { findPayer, findPayersByPhone } from '../payers/payers.js';
 import type { Logger } from '../log.js';
 import { initialState, runTurn, type AccountEntry, type CallState, type Effect, type Input, type PayerSnapshot, type TurnResult } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig } from '../config.js';
-import { maskAccountNumber } from '../consent/mask.js';
+import { maskAccountNumber } from '../shared/mask.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { exportBatch, ExportError } from '../export/exporter.js';

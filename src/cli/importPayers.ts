@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { ConfigError, loadConfig } from '../config.js';
-import { payerInputSchema, upsertPayer } from '../consent/payers.js';
-import { firstProblem } from '../consent/problems.js';
+import { payerInputSchema, upsertPayer } from '../payers/payers.js';
+import { firstProblem } from '../shared/problems.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { findInstitution } from '../consent/institutions.js';
-import { isValidBusinessNumber, isValidPayerNumber, organizationCodeProblem, type ServiceType } from '../consent/rules.js';
+import { findInstitution } from '../kftc/institutions.js';
+import { isValidBusinessNumber, isValidPayerNumber, organizationCodeProblem, type ServiceType } from '../kftc/rules.js';
 import { BLOCK, EI13, FB0110, formatFields, LayoutError, paddingTo, parseFields, widthOf } from './layouts.js';
 
 /** EI13 (CMS) and FB0110 (firm banking) writers and readers: pure, over bytes. */

@@ -1,8 +1,8 @@
 import express from 'express';
 import type pg from 'pg';
-import { AgentRefused, type AgentConsents } from '../calls/agentConsents.js';
-import { logAccess, remoteOf } from '../consent/accessLog.js';
-import type { Principal } from '../consent/users.js';
+import { AgentRefused, type AgentConsents } from '../agent/agentConsents.js';
+import { logAccess, remoteOf } from '../audit/accessLog.js';
+import type { Principal } from '../users/users.js';
 import { allow } from './auth.js';
 
 /**

@@ -20,7 +20,7 @@ export function requireBearer(token: string) {
 }
 
 import type pg from 'pg';
-import { principalForToken, type Principal, type Role } from '../consent/users.js';
+import { principalForToken, type Principal, type Role } from '../users/users.js';
 import { sessionPrincipal } from './sessions.js';
 
 /**

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
-import { accessLogFor } from '../consent/accessLog.js';
-import { consentById, consentJson } from '../consent/consents.js';
-import { consentOrigin } from '../consent/origin.js';
-import { maskAccountNumber } from '../consent/mask.js';
-import { kstDayStart, kstIso } from '../consent/time.js';
-import { checkLogin } from '../consent/users.js';
+import { accessLogFor } from '../audit/accessLog.js';
+import { consentById, consentJson } from '../consents/consents.js';
+import { consentOrigin } from '../consents/origin.js';
+import { maskAccountNumber } from '../shared/mask.js';
+import { kstDayStart, kstIso } from '../shared/time.js';
+import { checkLogin } from '../users/users.js';
 import { cookieOptions, cookies, endSession, LOGIN_CSRF_COOKIE, sessionPrincipal, startSession, type SessionPrincipal } from './sessions.js';
 
 /** The auditor's pages (Korean, keyboard and screen-reader friendly): sign-in, search, a consent. */

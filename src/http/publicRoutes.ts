@@ -1,8 +1,8 @@
 import express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type pg from 'pg';
-import { kstIso } from '../consent/time.js';
-import { isWellFormedVerificationNumber } from '../consent/verification.js';
+import { kstIso } from '../shared/time.js';
+import { isWellFormedVerificationNumber } from '../consents/verification.js';
 
 /**
  * Public verification of a consent by its 16-digit verification number: valid or not, the

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type pg from 'pg';
-import type { Principal, Role } from '../consent/users.js';
+import type { Principal, Role } from '../users/users.js';
 
 /** Cookie sessions for the web pages: httpOnly, SameSite=Lax, Secure behind https; CSRF token per session. */
 

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type pg from 'pg';
-import { logAccess } from '../consent/accessLog.js';
+import { logAccess } from '../audit/accessLog.js';
 import { withTransaction } from '../db/database.js';
 import type { Logger } from '../log.js';
 

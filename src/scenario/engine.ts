@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { checkAccount } from '../consent/institutions.js';
-import { maskSecretInput } from '../consent/mask.js';
+import { checkAccount } from '../kftc/institutions.js';
+import { maskSecretInput } from '../shared/mask.js';
 import type { PromptName, Scenario } from './schema.js';
 import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
 

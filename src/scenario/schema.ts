@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { organizationCodeProblem } from '../consent/rules.js';
+import { organizationCodeProblem } from '../kftc/rules.js';
 import { placeholdersOf } from './speech.js';
 
 /** A scenario file (scenarios/*.json): one organisation's ARS, as data. */

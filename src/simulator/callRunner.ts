@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import twilio from 'twilio';
-import { estimatedSpeechSeconds } from '../consent/evidence.js';
+import { estimatedSpeechSeconds } from '../consents/evidence.js';
 import { encodeWav, parseWav, resampleTo8k } from '../audio/wav.js';
 import { dtmfSequence, RATE, silence, speechLike, TwoTrackTape } from './signals.js';
 import type { StandIn } from './standIn.js';

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import type pg from 'pg';
-import { consentById, consentJson, listConsents } from '../consent/consents.js';
-import { RequestRefused, type ConsentRequests } from '../jobs/consentRequests.js';
-import { upsertPayer } from '../consent/payers.js';
+import { consentById, consentJson, listConsents } from '../consents/consents.js';
+import { RequestRefused, type ConsentRequests } from '../requests/consentRequests.js';
+import { upsertPayer } from '../payers/payers.js';
 import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
 import { answerOutboundCalls } from './dialer.js';
-import { createUser, hashPassword } from '../consent/users.js';
+import { createUser, hashPassword } from '../users/users.js';
 import { parseCallerScript, scriptedInputs } from './index.js';
 import type { StandIn } from './standIn.js';
 

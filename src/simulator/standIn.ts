@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
-import { maskPhone } from '../consent/mask.js';
+import { maskPhone } from '../shared/mask.js';
 
 /**
  * Twilio's REST API as far as this service uses it: messages, outbound calls (create), a live

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import type { Logger } from '../log.js';
-import { maskPhone } from '../consent/mask.js';
+import { maskPhone } from '../shared/mask.js';
 
 export type TwilioSettings = { accountSid: string; authToken: string; apiBaseUrl: string; smsFrom: string | undefined };
 

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { insertConsent, type NewConsent } from '../../src/consent/consents.js';
-import { newVerificationNumber } from '../../src/consent/verification.js';
+import { insertConsent, type NewConsent } from '../../src/consents/consents.js';
+import { newVerificationNumber } from '../../src/consents/verification.js';
 
 /** Stores a consent as the pipeline would, with its audio file, for tests of what comes after. */
 export async function storeConsent(pool: pg.Pool, dir: string, audio: Buffer, over: Partial<NewConsent> = {}): Promise<NewConsent> {

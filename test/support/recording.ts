@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ffmpegDecodeToPcm } from '../../src/audio/ffmpegEncoder.js';
 import nock from 'nock';
-import { estimatedSpeechSeconds } from '../../src/consent/evidence.js';
+import { estimatedSpeechSeconds } from '../../src/consents/evidence.js';
 import { encodeWav } from '../../src/audio/wav.js';
 import { dtmfTone, silence, speechLike, TwoTrackTape } from '../../src/simulator/signals.js';
 import { api, postSigned, TEST_ACCOUNT_SID, type TestApp } from './app.js';

@@ -1,14 +1,14 @@
 import type pg from 'pg';
 import { z } from 'zod';
-import { maskPhone } from './mask.js';
-import { isValidKoreanPhone } from './rules.js';
-import { accountNumberField, bankCodeField, birthDateField, businessNumberField, nameField, payerNumberField } from './fields.js';
-import { kstIso } from './time.js';
+import { maskPhone } from '../shared/mask.js';
+import { isValidKoreanPhone } from '../kftc/rules.js';
+import { accountNumberField, bankCodeField, birthDateField, businessNumberField, nameField, payerNumberField } from '../kftc/fields.js';
+import { kstIso } from '../shared/time.js';
 
 /**
  * Outbound consent requests (method 5): an organisation's website asks the service to call a payer,
  * shows the payer a 2-digit code, and the payer keys it in after the readback. Rules and rows here;
- * placing the call and delivering the completion callback are jobs (jobs/consentRequests.ts).
+ * placing the call and delivering the completion callback are jobs (requests/consentRequests.ts).
  */
 
 type Db = Pick<pg.Pool, 'query'>;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { kstIso } from './time.js';
+import { kstIso } from '../shared/time.js';
 
 /**
  * How a consent was taken, for an auditor: the caller's own ARS call, a call the service placed for

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import type { PayerSnapshot } from '../scenario/engine.js';
-import { isValidKoreanPhone } from './rules.js';
-import { birthDateField, businessNumberField, nameField, payerNumberField } from './fields.js';
+import { isValidKoreanPhone } from '../kftc/rules.js';
+import { birthDateField, businessNumberField, nameField, payerNumberField } from '../kftc/fields.js';
 
 /** The organisation's customers, as POST /api/payers and the CSV import take them. */
 export const payerInputSchema = z

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { findInstitution, spokenInstitutionName } from './institutions.js';
+import { findInstitution, spokenInstitutionName } from '../kftc/institutions.js';
 import type { Evidence } from './evidence.js';
-import { kstDayStart, kstIso } from './time.js';
+import { kstDayStart, kstIso } from '../shared/time.js';
 
 type Db = Pick<pg.Pool, 'query'>;
 

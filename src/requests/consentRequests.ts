@@ -1,13 +1,13 @@
 import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { checkAccount } from '../consent/institutions.js';
-import { checkAccountFields } from '../consent/fields.js';
-import { findPayer, upsertPayer } from '../consent/payers.js';
-import { firstProblem } from '../consent/problems.js';
+import { checkAccount } from '../kftc/institutions.js';
+import { checkAccountFields } from '../kftc/fields.js';
+import { findPayer, upsertPayer } from '../payers/payers.js';
+import { firstProblem } from '../shared/problems.js';
 import {
   advanceRequest, finishRequest, nextCallTime, requestById, requestInputSchema, requestJson,
   type ConsentSummary, type RequestInput, type RequestRow,
-} from '../consent/requests.js';
+} from './requests.js';
 import { withTransaction } from '../db/database.js';
 import type { Logger } from '../log.js';
 import type { CallState } from '../scenario/engine.js';
@@ -15,7 +15,7 @@ import type { ScenarioSet } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
 import { isSid } from '../telephony/sids.js';
-import { QUEUES, type JobQueue } from './queue.js';
+import { QUEUES, type JobQueue } from '../jobs/queue.js';
 import type { Config } from '../config.js';
 
 /**

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
-import { accountNumberField, bankCodeField, checkAccountFields } from '../consent/fields.js';
-import { maskPhone } from '../consent/mask.js';
-import { findPayer } from '../consent/payers.js';
-import { firstProblem } from '../consent/problems.js';
-import { kstIso } from '../consent/time.js';
+import { accountNumberField, bankCodeField, checkAccountFields } from '../kftc/fields.js';
+import { maskPhone } from '../shared/mask.js';
+import { findPayer } from '../payers/payers.js';
+import { firstProblem } from '../shared/problems.js';
+import { kstIso } from '../shared/time.js';
 import type { Logger } from '../log.js';
 import { spokenHolderId } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';

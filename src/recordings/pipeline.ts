@@ -7,21 +7,21 @@ import { prepareRecordingOffThread } from '../audio/offThread.js';
 import { WavError } from '../audio/wav.js';
 import { getCall } from '../calls/store.js';
 import { isSid } from '../telephony/sids.js';
-import { consentById, consentByRecording, insertConsent, supersedeOlder, type ConsentRow } from '../consent/consents.js';
-import { checkAgentEvidence, checkEvidence, type AgentEvent, type CallEvent, type Evidence } from '../consent/evidence.js';
+import { consentById, consentByRecording, insertConsent, supersedeOlder, type ConsentRow } from '../consents/consents.js';
+import { checkAgentEvidence, checkEvidence, type AgentEvent, type CallEvent, type Evidence } from '../consents/evidence.js';
 import type { PreparedRecording } from '../audio/prepare.js';
 import type { PayerSnapshot } from '../scenario/engine.js';
 import type { Scenario } from '../scenario/schema.js';
-import type { AgentConsentRow } from '../calls/agentConsents.js';
-import { birthDateYYMMDD } from '../consent/rules.js';
-import { kstDate } from '../consent/time.js';
-import { newVerificationNumber } from '../consent/verification.js';
+import type { AgentConsentRow } from '../agent/agentConsents.js';
+import { birthDateYYMMDD } from '../kftc/rules.js';
+import { kstDate } from '../shared/time.js';
+import { newVerificationNumber } from '../consents/verification.js';
 import type { Logger } from '../log.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import { downloadRecordingWav, MediaError, recordingMediaPath, type MediaOptions } from '../telephony/media.js';
 import type { TwilioRest, TwilioSettings } from '../telephony/rest.js';
-import { evidencePath, sha256, sha256Async, sha256File, writeFileAtomic } from './files.js';
-import { QUEUES, type JobQueue } from './queue.js';
+import { evidencePath, sha256, sha256Async, sha256File, writeFileAtomic } from '../shared/files.js';
+import { QUEUES, type JobQueue } from '../jobs/queue.js';
 
 /**
  * From Twilio's recording status callback to the consent record: store the callback, fetch the
