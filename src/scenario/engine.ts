@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { checkAccount } from '../kftc/institutions.js';
 import { maskSecretInput } from '../shared/mask.js';
+import { classifySpeech } from '../shared/spokenAnswers.js';
 import type { PromptName, Scenario } from './schema.js';
 import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
 
@@ -91,29 +92,6 @@ export type TurnContext = {
   newSmsCode: string;
   callSid: string;
 };
-
-/** Short answers must be the whole word ("예금주" is not a yes); phrases may stand anywhere. */
-const YES_WORDS = /^(예|네|넵|응|예요|네요)$/;
-const YES_PHRASES = ['맞습니다', '맞아요', '맞아', '동의합니다', '동의해요', '동의', '그렇습니다', '좋습니다'];
-const NO_PHRASES = ['동의하지않습니다', '동의안합니다', '아니오', '아니요', '아닙니다', '아니', '틀립니다', '틀려요', '틀렸'];
-
-export function classifySpeech(speech: string): 'yes' | 'no' | 'unclear' {
-  let text = speech.replace(/[.,!?~]+/g, ' ').trim();
-  let isNo = false;
-  for (const phrase of NO_PHRASES) {
-    const spaced = new RegExp([...phrase].join('\\s*'), 'g');
-    if (spaced.test(text)) {
-      isNo = true;
-      text = text.replace(spaced, ' ');
-    }
-  }
-  const words = text.split(/\s+/).filter(Boolean);
-  const compact = words.join('');
-  const isYes = words.some((w) => YES_WORDS.test(w)) || YES_PHRASES.some((p) => compact.includes(p));
-  if (isNo && !isYes) return 'no';
-  if (isYes && !isNo) return 'yes';
-  return 'unclear';
-}
 
 export function hashSmsCode(callSid: string, code: string): string {
   return createHash('sha256').update(`${callSid}:${code}`).digest('hex');
