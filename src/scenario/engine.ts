@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { checkAccount } from '../kftc/institutions.js';
 import { maskSecretInput } from '../shared/mask.js';
 import { classifySpeech } from '../shared/spokenAnswers.js';
+import type { AccountEntry, PayerSnapshot } from '../payers/snapshot.js';
 import type { PromptName, Scenario } from './schema.js';
 import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
 
@@ -11,14 +12,7 @@ import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
  * effects and answers a pending query (a payer look-up, an SMS) by calling it again.
  */
 
-export type PayerSnapshot = {
-  payerNumber: string;
-  name: string;
-  birthDate: string;
-  phone: string;
-  businessNumber?: string | undefined;
-  amountDue?: number | undefined;
-};
+export type { AccountEntry, PayerSnapshot };
 
 export type Step = 'menu' | 'payerNumber' | 'identity' | 'holderCheck' | 'account' | 'confirm' | 'ended';
 
@@ -30,8 +24,6 @@ export type Outcome =
   | { kind: 'declined'; by: 'key'; reason: 'declined' | 'notHolder' }
   | { kind: 'abandoned'; step: Step }
   | { kind: 'finished' };
-
-export type AccountEntry = { bankCode: string; bankName: string; accountNumber: string };
 
 export type CallState = {
   scenarioId: string;
@@ -136,7 +128,8 @@ class Turn {
   set(patch: Partial<CallState>): void {
     this.state = { ...this.state, ...patch };
   }
-  record(kind: LogEntry['kind'], detail: Record<string, unknown>): void {
+  /** Adds an entry to the call's event log (not the audio recording). */
+  logEvent(kind: LogEntry['kind'], detail: Record<string, unknown>): void {
     this.log.push({ kind, step: this.state.step, detail });
   }
   gather(mode: GatherMode, say: string[], opts: { numDigits?: number; finishOnKey?: string } = {}): void {
@@ -212,7 +205,7 @@ function stopRecordingIfActive(t: Turn): void {
 
 function end(t: Turn, outcome: Outcome): void {
   t.set({ step: 'ended', outcome });
-  t.record('outcome', { ...outcome });
+  t.logEvent('outcome', { ...outcome });
 }
 
 function transfer(t: Turn, reason: 'requested' | 'maxAttempts' | 'notHolder' | 'smsFailed'): void {
@@ -233,7 +226,7 @@ function transfer(t: Turn, reason: 'requested' | 'maxAttempts' | 'notHolder' | '
 
 function retry(t: Turn, reason: PromptName | 'errorCode', detail: Record<string, unknown>): void {
   const attempts = t.state.attempts + 1;
-  t.record('check', { ok: false, reason, attempt: attempts, ...detail });
+  t.logEvent('check', { ok: false, reason, attempt: attempts, ...detail });
   const text = reason === 'errorCode' ? t.scenario.outbound.prompts.errorCode : t.prompt(reason);
   t.set({ attempts });
   if (attempts >= t.scenario.maxAttempts) {
@@ -255,7 +248,7 @@ function requestFailed(t: Turn): void {
 function onRequestConfirm(t: Turn, digits: string): void {
   const request = t.state.request!;
   const prompts = t.scenario.outbound.prompts;
-  t.record('input', { digits });
+  t.logEvent('input', { digits });
   if (digits === '') return retry(t, 'errorNoInput', {});
   const consented = request.confirmation === 'code' ? digits === request.code : digits === '1';
   if (consented) {
@@ -267,7 +260,7 @@ function onRequestConfirm(t: Turn, digits: string): void {
   const declined = request.confirmation === 'code' ? digits.includes('*') : digits === '2';
   const notHolder = request.confirmation === 'key' && digits === '3';
   if (declined || notHolder) {
-    t.record('check', { ok: false, reason: notHolder ? 'notHolder' : 'declined', by: 'key' });
+    t.logEvent('check', { ok: false, reason: notHolder ? 'notHolder' : 'declined', by: 'key' });
     stopRecordingIfActive(t);
     t.say(notHolder ? prompts.notHolder : prompts.declined);
     t.actions.push({ kind: 'hangup' });
@@ -316,7 +309,7 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
   const s = t.state;
   switch (s.step) {
     case 'menu': {
-      t.record('input', { digits });
+      t.logEvent('input', { digits });
       if (digits === '') return retry(t, 'errorNoInput', {});
       if (digits === '1') {
         t.set({ intent: 'inquiry' });
@@ -332,26 +325,26 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
       return retry(t, 'errorInvalidChoice', {});
     }
     case 'payerNumber': {
-      t.record('input', { digits });
+      t.logEvent('input', { digits });
       if (digits === '') return retry(t, 'errorNoInput', {});
       if (!/^\d{1,30}$/.test(digits)) return retry(t, 'errorPayerNotFound', {});
       t.query = { kind: 'lookupPayer', payerNumber: digits };
       return;
     }
     case 'identity': {
-      t.record('input', { digits: maskSecretInput(digits) });
+      t.logEvent('input', { digits: maskSecretInput(digits) });
       if (digits === '') return retry(t, 'errorNoInput', {});
       const ok =
         t.scenario.identity.method === 'sms'
           ? s.smsCodeHash !== undefined && hashSmsCode(t.ctx.callSid, digits) === s.smsCodeHash
           : digits === s.payer!.birthDate;
       if (!ok) return retry(t, 'errorIdentity', { method: t.scenario.identity.method });
-      t.record('check', { ok: true, identity: t.scenario.identity.method });
+      t.logEvent('check', { ok: true, identity: t.scenario.identity.method });
       t.set({ identityVerified: true, smsCodeHash: undefined });
       return afterIdentity(t);
     }
     case 'holderCheck': {
-      t.record('input', { digits });
+      t.logEvent('input', { digits });
       if (digits === '') return retry(t, 'errorNoInput', {});
       if (digits === '1') return goTo(t, 'account');
       if (digits === '2') {
@@ -362,14 +355,14 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
     }
     case 'account': {
       const entry = digits.replace(/#$/, '');
-      t.record('input', { bankCode: entry.slice(0, 3), accountNumber: entry.slice(3) });
+      t.logEvent('input', { bankCode: entry.slice(0, 3), accountNumber: entry.slice(3) });
       if (entry === '') return retry(t, 'errorNoInput', {});
       if (!/^\d{4,}$/.test(entry)) return retry(t, 'errorAccountFormat', {});
       const check = checkAccount(entry.slice(0, 3), entry.slice(3));
       if (!check.ok) {
         return retry(t, check.reason === 'unknownBank' ? 'errorBankCode' : check.reason === 'accountLength' ? 'errorAccountLength' : 'errorAccountFormat', {});
       }
-      t.record('check', { ok: true, bankCode: check.bankCode, bankName: check.bankName });
+      t.logEvent('check', { ok: true, bankCode: check.bankCode, bankName: check.bankName });
       t.set({ account: { bankCode: check.bankCode, bankName: check.bankName, accountNumber: check.accountNumber }, step: 'confirm', attempts: 0 });
       return playReadbackAndAsk(t);
     }
@@ -383,7 +376,7 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
 
 function onConfirm(t: Turn, digits: string, speech: string, confidence: number | undefined): void {
   const mode = t.scenario.confirmation;
-  t.record('input', speech ? { speech, confidence } : { digits });
+  t.logEvent('input', speech ? { speech, confidence } : { digits });
   const byKey = mode !== 'voice' && digits !== '';
   const bySpeech = mode !== 'key' && digits === '' && speech !== '';
   const attempt = t.state.readbacks;
@@ -397,11 +390,11 @@ function onConfirm(t: Turn, digits: string, speech: string, confidence: number |
     if (digits === '2') {
       t.say(t.prompt('declinedKey', { key: '2' }));
       stopRecordingIfActive(t);
-      t.record('check', { ok: false, reason: 'declined', by: 'key' });
+      t.logEvent('check', { ok: false, reason: 'declined', by: 'key' });
       return goTo(t, 'account');
     }
     if (digits === '3' && t.scenario.holderCheck === 'atConfirm') {
-      t.record('check', { ok: false, reason: 'notHolder' });
+      t.logEvent('check', { ok: false, reason: 'notHolder' });
       t.say(t.prompt('notHolder'));
       return transfer(t, 'notHolder');
     }
@@ -419,7 +412,7 @@ function onConfirm(t: Turn, digits: string, speech: string, confidence: number |
     if (answer === 'no' && confident) {
       t.say(t.prompt('declinedVoice'));
       stopRecordingIfActive(t);
-      t.record('check', { ok: false, reason: 'declined', by: 'voice' });
+      t.logEvent('check', { ok: false, reason: 'declined', by: 'voice' });
       return goTo(t, 'account');
     }
     return retry(t, 'errorSpeech', { answer, confidence });
@@ -434,7 +427,7 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
     case 'start': {
       const payer = input.payersByPhone.length === 1 ? input.payersByPhone[0] : undefined;
       t.set({ payer });
-      t.record('input', { kind: 'start', payersMatchingCaller: input.payersByPhone.length });
+      t.logEvent('input', { kind: 'start', payersMatchingCaller: input.payersByPhone.length });
       promptStep(t);
       break;
     }
@@ -448,7 +441,7 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
         step: 'confirm',
         request: { id: input.requestId, code: input.code, confirmation: scenario.outbound.confirmation },
       });
-      t.record('check', { ok: true, identity: 'consentRequest', requestId: input.requestId });
+      t.logEvent('check', { ok: true, identity: 'consentRequest', requestId: input.requestId });
       t.say(fillTemplate(scenario.outbound.prompts.greeting, { organization: scenario.organization.name }));
       playReadbackAndAsk(t);
       break;
@@ -461,7 +454,7 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
     case 'payerLookup': {
       if (input.payers.length === 1) {
         t.set({ payer: input.payers[0] });
-        t.record('check', { ok: true, payerFound: true });
+        t.logEvent('check', { ok: true, payerFound: true });
         enterIdentity(t);
       } else {
         retry(t, 'errorPayerNotFound', { matches: input.payers.length });
@@ -470,7 +463,7 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
     }
     case 'smsSent': {
       if (input.ok) {
-        t.record('check', { ok: true, smsSent: true });
+        t.logEvent('check', { ok: true, smsSent: true });
         promptStep(t);
       } else {
         t.say(t.prompt('smsFailed'));
