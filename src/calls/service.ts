@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import { findPayer, findPayersByPhone } from '../payers/payers.js';
 import type { Logger } from '../log.js';
-import { initialState, runTurn, type AccountEntry, type CallState, type Effect, type Input, type PayerSnapshot, type TurnResult } from '../scenario/engine.js';
+import { initialState, runTurn, type AccountEntry, type CallState, type Effect, type Input, type PayerSnapshot, type Query, type TurnResult } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
@@ -43,6 +43,10 @@ function validPhone(phone: string | undefined): string | undefined {
   return phone && /^\+\d{6,15}$/.test(phone) ? phone : undefined;
 }
 
+function unhandledQuery(query: never): never {
+  throw new Error(`the engine asked a query this edge does not answer: ${(query as Query).kind}`);
+}
+
 /** Runs the webhooks of a call: one transaction a turn, the call's row locked, its events appended. */
 export function createCallService(deps: CallServiceDeps) {
   const { pool, scenarios, log } = deps;
@@ -62,18 +66,14 @@ export function createCallService(deps: CallServiceDeps) {
     if (recent.size > 10_000) recent.delete(recent.keys().next().value!);
   }
 
-  async function resolveQueries(scenario: Scenario, callSid: string, first: TurnResult): Promise<TurnResult> {
-    let result = first;
-    const actions = [...first.actions];
-    const effects = [...first.effects];
-    const logEntries = [...first.log];
-    for (let i = 0; result.query && i < MAX_QUERIES_PER_TURN; i++) {
-      const q = result.query;
-      let input: Input;
-      if (q.kind === 'lookupPayer') {
+  /** The edge's answer to the engine's query, by its kind (a kind not handled here does not compile). */
+  async function answerQuery(q: Query, callSid: string): Promise<Input> {
+    switch (q.kind) {
+      case 'lookupPayer': {
         const payer = await findPayer(pool, q.payerNumber);
-        input = { kind: 'payerLookup', payers: payer ? [payer] : [] };
-      } else {
+        return { kind: 'payerLookup', payers: payer ? [payer] : [] };
+      }
+      case 'sendSms': {
         let ok = true;
         try {
           await deps.twilio.sendSms(q.to, q.text);
@@ -81,8 +81,20 @@ export function createCallService(deps: CallServiceDeps) {
           ok = false;
           log.warn({ callSid, err: (err as Error).message }, 'identity SMS could not be sent');
         }
-        input = { kind: 'smsSent', ok };
+        return { kind: 'smsSent', ok };
       }
+      default:
+        return unhandledQuery(q);
+    }
+  }
+
+  async function resolveQueries(scenario: Scenario, callSid: string, first: TurnResult): Promise<TurnResult> {
+    let result = first;
+    const actions = [...first.actions];
+    const effects = [...first.effects];
+    const logEntries = [...first.log];
+    for (let i = 0; result.query && i < MAX_QUERIES_PER_TURN; i++) {
+      const input = await answerQuery(result.query, callSid);
       result = runTurn(scenario, result.state, input, { newSmsCode: newSmsCode(), callSid });
       actions.push(...result.actions);
       effects.push(...result.effects);

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { checkAccount } from '../kftc/institutions.js';
 import { maskSecretInput } from '../shared/mask.js';
 import { classifySpeech } from '../shared/spokenAnswers.js';
 import type { AccountEntry, PayerSnapshot } from '../payers/snapshot.js';
+import { identityMethod } from './identity.js';
 import type { PromptName, Scenario } from './schema.js';
 import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
 
@@ -13,6 +13,7 @@ import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
  */
 
 export type { AccountEntry, PayerSnapshot };
+export { hashSmsCode } from './identity.js';
 
 export type Step = 'menu' | 'payerNumber' | 'identity' | 'holderCheck' | 'account' | 'confirm' | 'ended';
 
@@ -85,10 +86,6 @@ export type TurnContext = {
   callSid: string;
 };
 
-export function hashSmsCode(callSid: string, code: string): string {
-  return createHash('sha256').update(`${callSid}:${code}`).digest('hex');
-}
-
 export function initialState(scenario: Scenario): CallState {
   return { scenarioId: scenario.id, step: 'menu', turn: 0, identityVerified: false, attempts: 0, readbacks: 0, recordingActive: false };
 }
@@ -152,11 +149,10 @@ function promptStep(t: Turn, reason?: string): void {
       return t.gather('dtmf', [...pre, t.prompt('menu')], { numDigits: 1 });
     case 'payerNumber':
       return t.gather('dtmf', [...pre, t.prompt('payerNumber')], { finishOnKey: '#' });
-    case 'identity':
-      if (s.identity.method === 'sms') {
-        return t.gather('dtmf', [...pre, t.prompt('identitySms')], { numDigits: s.identity.smsCodeLength });
-      }
-      return t.gather('dtmf', [...pre, t.prompt('identityBirthDate')], { numDigits: 8 });
+    case 'identity': {
+      const method = identityMethod(s);
+      return t.gather('dtmf', [...pre, t.prompt(method.question)], { numDigits: method.numDigits(s) });
+    }
     case 'holderCheck':
       return t.gather('dtmf', [...pre, t.prompt('holderCheck')], { numDigits: 1 });
     case 'account':
@@ -278,10 +274,12 @@ function goTo(t: Turn, step: Step, before: string[] = []): void {
 function enterIdentity(t: Turn): void {
   const payer = t.state.payer!;
   if (t.state.identityVerified) return afterIdentity(t);
-  if (t.scenario.identity.method === 'sms') {
-    const code = t.ctx.newSmsCode.slice(0, t.scenario.identity.smsCodeLength);
-    t.set({ step: 'identity', attempts: 0, smsCodeHash: hashSmsCode(t.ctx.callSid, code) });
-    t.query = { kind: 'sendSms', to: payer.phone, text: t.prompt('smsText', { code }) };
+  const method = identityMethod(t.scenario);
+  if (method.prepare) {
+    // The question follows once the edge has answered the query (e.g. the code was sent).
+    const prepared = method.prepare({ scenario: t.scenario, payer, ctx: t.ctx, fill: (name, values) => t.prompt(name, values) });
+    t.set({ step: 'identity', attempts: 0, ...prepared.state });
+    t.query = prepared.query;
     return;
   }
   goTo(t, 'identity');
@@ -334,10 +332,7 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
     case 'identity': {
       t.logEvent('input', { digits: maskSecretInput(digits) });
       if (digits === '') return retry(t, 'errorNoInput', {});
-      const ok =
-        t.scenario.identity.method === 'sms'
-          ? s.smsCodeHash !== undefined && hashSmsCode(t.ctx.callSid, digits) === s.smsCodeHash
-          : digits === s.payer!.birthDate;
+      const ok = identityMethod(t.scenario).matches(digits, s, t.ctx);
       if (!ok) return retry(t, 'errorIdentity', { method: t.scenario.identity.method });
       t.logEvent('check', { ok: true, identity: t.scenario.identity.method });
       t.set({ identityVerified: true, smsCodeHash: undefined });

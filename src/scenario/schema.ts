@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { organizationCodeProblem } from '../kftc/rules.js';
+import { IDENTITY_METHOD_NAMES, UNSUPPORTED_IDENTITY_METHODS } from './identity.js';
 import { placeholdersOf } from './speech.js';
 
 /** A scenario file (scenarios/*.json): one organisation's ARS, as data. */
@@ -173,14 +174,12 @@ export const scenarioSchema = z
       .prefault({}),
     identity: z
       .object({
-        method: z.enum(['birthDate', 'sms', 'accountPassword']),
+        method: z.enum(IDENTITY_METHOD_NAMES, {
+          error: (issue) => UNSUPPORTED_IDENTITY_METHODS[String(issue.input)] ?? `must be one of ${IDENTITY_METHOD_NAMES.join(', ')}`,
+        }),
         smsCodeLength: z.number().int().min(4).max(8).default(6),
       })
-      .strict()
-      .refine((i) => i.method !== 'accountPassword', {
-        message: 'accountPassword needs a password verifier, and none is configured in this service',
-        path: ['method'],
-      }),
+      .strict(),
     confirmation: z.enum(['key', 'voice', 'both']),
     /**
      * R4, how the ARS learns that the caller is not the account holder: 'atConfirm' (key 3 at the
