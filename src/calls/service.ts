@@ -1,8 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
+import { findConsentForVoiceCheck } from '../consents/verificationStore.js';
+import { answerVoiceCheck } from '../consents/voiceCheck.js';
 import { findPayer, findPayersByPhone } from '../payers/payers.js';
 import type { Logger } from '../log.js';
-import { initialState, runTurn, type AccountEntry, type CallState, type Effect, type Input, type PayerSnapshot, type Query, type TurnResult } from '../scenario/engine.js';
+import { initialState, runTurn, type AccountEntry, type Action, type CallState, type Effect, type Input, type PayerSnapshot, type Query, type TurnResult } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
@@ -41,6 +43,10 @@ function validCallSid(sid: string | undefined): sid is string {
 
 function validPhone(phone: string | undefined): string | undefined {
   return phone && /^\+\d{6,15}$/.test(phone) ? phone : undefined;
+}
+
+function isConfidential(action: Action): boolean {
+  return action.kind === 'say' && action.confidential === true;
 }
 
 function unhandledQuery(query: never): never {
@@ -82,6 +88,10 @@ export function createCallService(deps: CallServiceDeps) {
           log.warn({ callSid, err: (err as Error).message }, 'identity SMS could not be sent');
         }
         return { kind: 'smsSent', ok };
+      }
+      case 'findConsentForCheck': {
+        const consent = await findConsentForVoiceCheck(pool, q.verificationNumber);
+        return { kind: 'consentCheck', answer: answerVoiceCheck(consent, q.birthDate) };
       }
       default:
         return unhandledQuery(q);
@@ -232,9 +242,13 @@ export function createCallService(deps: CallServiceDeps) {
         );
         const result = await resolveQueries(scenario, callSid, first);
         const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
+        // What was said in confidence (the voice check's consent) is not kept for a replay.
+        const kept = result.actions.some(isConfidential)
+          ? renderTwiml(result.actions.filter((a) => !isConfidential(a)), scenario, deps.urls, result.state.turn)
+          : twiml;
         const events = turnEvents(state.turn, result.log, result.actions, result.state.step);
-        if (await commitTurn(pool, callSid, row.version, result.state, twiml, events)) {
-          remember({ ...row, state: result.state, last_twiml: twiml, version: row.version + 1 });
+        if (await commitTurn(pool, callSid, row.version, result.state, kept, events)) {
+          remember({ ...row, state: result.state, last_twiml: kept, version: row.version + 1 });
           requestCallEnded(state, result.state, scenario);
           return { twiml, effects: result.effects };
         }

@@ -1,10 +1,12 @@
 import { checkAccount } from '../kftc/institutions.js';
+import { isWellFormedVerificationNumber } from '../consents/verification.js';
+import type { ConsentCheckAnswer, CheckedConsent } from '../consents/voiceCheck.js';
 import { maskSecretInput } from '../shared/mask.js';
 import { classifySpeech } from '../shared/spokenAnswers.js';
 import type { AccountEntry, PayerSnapshot } from '../payers/snapshot.js';
 import { identityMethod } from './identity.js';
-import type { PromptName, Scenario } from './schema.js';
-import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
+import type { ConsentCheckPromptName, PromptName, Scenario } from './schema.js';
+import { fillTemplate, spokenDate, spokenDateTime, spokenDigits, spokenWon } from './speech.js';
 
 /**
  * The ARS as a pure engine: (scenario, state, input) -> (state, actions, effects).
@@ -15,7 +17,17 @@ import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
 export type { AccountEntry, PayerSnapshot };
 export { hashSmsCode } from './identity.js';
 
-export type Step = 'menu' | 'payerNumber' | 'identity' | 'holderCheck' | 'account' | 'confirm' | 'ended';
+export type Step =
+  | 'menu'
+  | 'payerNumber'
+  | 'identity'
+  | 'holderCheck'
+  | 'account'
+  | 'confirm'
+  /** The voice check of a consent: its verification number, then the holder's birthdate. */
+  | 'checkNumber'
+  | 'checkBirthDate'
+  | 'ended';
 
 export type Outcome =
   | { kind: 'consented'; by: 'key' | 'voice'; key?: string; speech?: string; confidence?: number }
@@ -24,7 +36,9 @@ export type Outcome =
   | { kind: 'failed'; step: Step; reason: 'maxAttempts' | 'smsFailed' }
   | { kind: 'declined'; by: 'key'; reason: 'declined' | 'notHolder' }
   | { kind: 'abandoned'; step: Step }
-  | { kind: 'finished' };
+  | { kind: 'finished' }
+  /** The caller heard a consent read out by the voice check. */
+  | { kind: 'consentChecked' };
 
 export type CallState = {
   scenarioId: string;
@@ -43,6 +57,8 @@ export type CallState = {
   outcome?: Outcome | undefined;
   /** An outbound call placed for a website's consent request: the payer keys in its code (or 1). */
   request?: { id: string; code: string; confirmation: 'code' | 'key' } | undefined;
+  /** The voice check's number, kept from its entry to the birthdate's; cleared when the check ends. */
+  check?: { verificationNumber: string } | undefined;
 };
 
 export type Input =
@@ -51,12 +67,14 @@ export type Input =
   | { kind: 'gather'; digits?: string | undefined; speech?: string | undefined; confidence?: number | undefined }
   | { kind: 'payerLookup'; payers: PayerSnapshot[] }
   | { kind: 'smsSent'; ok: boolean }
+  | { kind: 'consentCheck'; answer: ConsentCheckAnswer }
   | { kind: 'hangup' };
 
 export type GatherMode = 'dtmf' | 'speech' | 'dtmf speech';
 
 export type Action =
-  | { kind: 'say'; text: string; evidence?: 'readback' | 'consentAnnouncement' }
+  /** confidential: said to the caller, but kept out of the call's event log and stored TwiML. */
+  | { kind: 'say'; text: string; evidence?: 'readback' | 'consentAnnouncement'; confidential?: true }
   | { kind: 'gather'; mode: GatherMode; numDigits?: number; finishOnKey?: string; timeout: number; say: string[] }
   | { kind: 'startRecording'; attempt: number }
   | { kind: 'pause'; seconds: number }
@@ -67,7 +85,9 @@ export type Effect = { kind: 'stopRecording' } | { kind: 'consentGiven'; attempt
 
 export type Query =
   | { kind: 'lookupPayer'; payerNumber: string }
-  | { kind: 'sendSms'; to: string; text: string };
+  | { kind: 'sendSms'; to: string; text: string }
+  /** The voice check: the consent of this number, told only when the birthdate is the holder's. */
+  | { kind: 'findConsentForCheck'; verificationNumber: string; birthDate: string };
 
 /** What happened this turn, for the call's event log; secret inputs appear masked. */
 export type LogEntry = { kind: 'input' | 'check' | 'outcome'; step: Step; detail: Record<string, unknown> };
@@ -122,6 +142,9 @@ class Turn {
   say(text: string, evidence?: 'readback' | 'consentAnnouncement'): void {
     this.actions.push(evidence ? { kind: 'say', text, evidence } : { kind: 'say', text });
   }
+  checkPrompt(name: ConsentCheckPromptName, values: Record<string, string> = {}): string {
+    return fillTemplate(this.scenario.consentCheck.prompts[name], values);
+  }
   set(patch: Partial<CallState>): void {
     this.state = { ...this.state, ...patch };
   }
@@ -159,6 +182,10 @@ function promptStep(t: Turn, reason?: string): void {
       return t.gather('dtmf', [...pre, t.prompt('accountEntry')], { finishOnKey: '#' });
     case 'confirm':
       return playReadbackAndAsk(t, reason);
+    case 'checkNumber':
+      return t.gather('dtmf', [...pre, t.checkPrompt('number')], { numDigits: 16, finishOnKey: '#' });
+    case 'checkBirthDate':
+      return t.gather('dtmf', [...pre, t.checkPrompt('birthDate')], { numDigits: 8, finishOnKey: '#' });
     case 'ended':
       return;
   }
@@ -200,7 +227,7 @@ function stopRecordingIfActive(t: Turn): void {
 }
 
 function end(t: Turn, outcome: Outcome): void {
-  t.set({ step: 'ended', outcome });
+  t.set({ step: 'ended', outcome, check: undefined });
   t.logEvent('outcome', { ...outcome });
 }
 
@@ -320,6 +347,11 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
         return afterMenuChoice(t);
       }
       if (digits === '0') return transfer(t, 'requested');
+      const check = t.scenario.consentCheck;
+      if (check.enabled && digits === check.menuKey) {
+        t.say(t.checkPrompt('selected'));
+        return goTo(t, 'checkNumber');
+      }
       return retry(t, 'errorInvalidChoice', {});
     }
     case 'payerNumber': {
@@ -364,6 +396,22 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
     case 'confirm':
       if (s.request) return onRequestConfirm(t, digits);
       return onConfirm(t, digits, speech, confidence);
+    case 'checkNumber': {
+      const entry = digits.replace(/#$/, '');
+      t.logEvent('input', { digits: maskSecretInput(entry) });
+      if (entry === '') return checkFailed(t, t.prompt('errorNoInput'), 'checkNumber', 'noInput');
+      if (!isWellFormedVerificationNumber(entry)) return checkFailed(t, t.checkPrompt('errorNumber'), 'checkNumber', 'numberMalformed');
+      t.set({ step: 'checkBirthDate', check: { verificationNumber: entry } });
+      return promptStep(t);
+    }
+    case 'checkBirthDate': {
+      const entry = digits.replace(/#$/, '');
+      t.logEvent('input', { digits: maskSecretInput(entry) });
+      if (entry === '') return checkFailed(t, t.prompt('errorNoInput'), 'checkBirthDate', 'noInput');
+      if (!/^\d{8}$/.test(entry) || !s.check) return checkFailed(t, t.checkPrompt('errorBirthDate'), 'checkBirthDate', 'birthDateMismatch');
+      t.query = { kind: 'findConsentForCheck', verificationNumber: s.check.verificationNumber, birthDate: entry };
+      return;
+    }
     case 'ended':
       return;
   }
@@ -416,6 +464,50 @@ function onConfirm(t: Turn, digits: string, speech: string, confidence: number |
   return retry(t, 'errorInvalidChoice', {});
 }
 
+/**
+ * A wrong entry of the voice check: the caller is asked again where the error lies (the number or
+ * the birthdate), or, after the check's last attempt, the call ends politely.
+ */
+function checkFailed(t: Turn, text: string, askAgain: 'checkNumber' | 'checkBirthDate', reason: string): void {
+  const attempts = t.state.attempts + 1;
+  t.logEvent('check', { ok: false, reason, attempt: attempts });
+  t.set({ attempts, ...(askAgain === 'checkNumber' ? { check: undefined } : {}) });
+  if (attempts >= t.scenario.consentCheck.maxAttempts) {
+    t.say(text);
+    t.say(t.checkPrompt('failed'));
+    t.actions.push({ kind: 'hangup' });
+    return end(t, { kind: 'failed', step: t.state.step, reason: 'maxAttempts' });
+  }
+  t.set({ step: askAgain });
+  promptStep(t, text);
+}
+
+/** The consent read out: said to the caller only, never in the call's log or stored TwiML. */
+function checkReport(t: Turn, consent: CheckedConsent): string {
+  return t.checkPrompt('report', {
+    organization: consent.organizationName,
+    bankName: consent.bankName,
+    accountLast4: spokenDigits(consent.accountLast4),
+    consentedAt: spokenDateTime(consent.consentedAt),
+    status: t.checkPrompt(consent.status),
+  });
+}
+
+function onConsentCheck(t: Turn, answer: ConsentCheckAnswer): void {
+  switch (answer.found) {
+    case 'none':
+      return checkFailed(t, t.checkPrompt('errorUnknown'), 'checkNumber', 'numberUnknown');
+    case 'wrongBirthDate':
+      return checkFailed(t, t.checkPrompt('errorBirthDate'), 'checkBirthDate', 'birthDateMismatch');
+    case 'consent':
+      t.logEvent('check', { ok: true, consentCheck: true });
+      t.actions.push({ kind: 'say', text: checkReport(t, answer.consent), confidential: true });
+      t.say(t.checkPrompt('goodbye'));
+      t.actions.push({ kind: 'hangup' });
+      return end(t, { kind: 'consentChecked' });
+  }
+}
+
 export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx: TurnContext): TurnResult {
   const t = new Turn(scenario, state, ctx);
   switch (input.kind) {
@@ -464,6 +556,10 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
         t.say(t.prompt('smsFailed'));
         transfer(t, 'smsFailed');
       }
+      break;
+    }
+    case 'consentCheck': {
+      if (state.step === 'checkBirthDate') onConsentCheck(t, input.answer);
       break;
     }
     case 'hangup': {
