@@ -3,9 +3,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkAccount, findInstitution, INSTITUTIONS_TSV, spokenInstitutionName } from '../src/kftc/institutions.js';
 import { isValidBirthDate, isValidBusinessNumber, organizationCodeProblem } from '../src/kftc/rules.js';
-import { classifySpeech, initialState, runTurn, type CallState, type Input } from '../src/scenario/engine.js';
+import { initialState, runTurn, type CallState, type Input } from '../src/scenario/engine.js';
 import { loadScenarios } from '../src/scenario/loader.js';
 import { spokenDate, spokenDigits } from '../src/scenario/speech.js';
+import { classifySpeech } from '../src/shared/spokenAnswers.js';
 
 const scenario = loadScenarios(path.resolve('scenarios')).forCalledNumber(undefined);
 const payer = { payerNumber: '1', name: '홍길동', birthDate: '19940424', phone: '+821012345678' };

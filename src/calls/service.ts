@@ -1,8 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
+import { findConsentForVoiceCheck } from '../consents/verificationStore.js';
+import { answerVoiceCheck } from '../consents/voiceCheck.js';
 import { findPayer, findPayersByPhone } from '../payers/payers.js';
 import type { Logger } from '../log.js';
-import { initialState, runTurn, type AccountEntry, type CallState, type Effect, type Input, type PayerSnapshot, type TurnResult } from '../scenario/engine.js';
+import { initialState, runTurn, type AccountEntry, type Action, type CallState, type Effect, type Input, type PayerSnapshot, type Query, type TurnResult } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
@@ -43,6 +45,14 @@ function validPhone(phone: string | undefined): string | undefined {
   return phone && /^\+\d{6,15}$/.test(phone) ? phone : undefined;
 }
 
+function isConfidential(action: Action): boolean {
+  return action.kind === 'say' && action.confidential === true;
+}
+
+function unhandledQuery(query: never): never {
+  throw new Error(`the engine asked a query this edge does not answer: ${(query as Query).kind}`);
+}
+
 /** Runs the webhooks of a call: one transaction a turn, the call's row locked, its events appended. */
 export function createCallService(deps: CallServiceDeps) {
   const { pool, scenarios, log } = deps;
@@ -62,18 +72,14 @@ export function createCallService(deps: CallServiceDeps) {
     if (recent.size > 10_000) recent.delete(recent.keys().next().value!);
   }
 
-  async function resolveQueries(scenario: Scenario, callSid: string, first: TurnResult): Promise<TurnResult> {
-    let result = first;
-    const actions = [...first.actions];
-    const effects = [...first.effects];
-    const logEntries = [...first.log];
-    for (let i = 0; result.query && i < MAX_QUERIES_PER_TURN; i++) {
-      const q = result.query;
-      let input: Input;
-      if (q.kind === 'lookupPayer') {
+  /** The edge's answer to the engine's query, by its kind (a kind not handled here does not compile). */
+  async function answerQuery(q: Query, callSid: string): Promise<Input> {
+    switch (q.kind) {
+      case 'lookupPayer': {
         const payer = await findPayer(pool, q.payerNumber);
-        input = { kind: 'payerLookup', payers: payer ? [payer] : [] };
-      } else {
+        return { kind: 'payerLookup', payers: payer ? [payer] : [] };
+      }
+      case 'sendSms': {
         let ok = true;
         try {
           await deps.twilio.sendSms(q.to, q.text);
@@ -81,8 +87,24 @@ export function createCallService(deps: CallServiceDeps) {
           ok = false;
           log.warn({ callSid, err: (err as Error).message }, 'identity SMS could not be sent');
         }
-        input = { kind: 'smsSent', ok };
+        return { kind: 'smsSent', ok };
       }
+      case 'findConsentForCheck': {
+        const consent = await findConsentForVoiceCheck(pool, q.verificationNumber);
+        return { kind: 'consentCheck', answer: answerVoiceCheck(consent, q.birthDate) };
+      }
+      default:
+        return unhandledQuery(q);
+    }
+  }
+
+  async function resolveQueries(scenario: Scenario, callSid: string, first: TurnResult): Promise<TurnResult> {
+    let result = first;
+    const actions = [...first.actions];
+    const effects = [...first.effects];
+    const logEntries = [...first.log];
+    for (let i = 0; result.query && i < MAX_QUERIES_PER_TURN; i++) {
+      const input = await answerQuery(result.query, callSid);
       result = runTurn(scenario, result.state, input, { newSmsCode: newSmsCode(), callSid });
       actions.push(...result.actions);
       effects.push(...result.effects);
@@ -220,9 +242,13 @@ export function createCallService(deps: CallServiceDeps) {
         );
         const result = await resolveQueries(scenario, callSid, first);
         const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
+        // What was said in confidence (the voice check's consent) is not kept for a replay.
+        const kept = result.actions.some(isConfidential)
+          ? renderTwiml(result.actions.filter((a) => !isConfidential(a)), scenario, deps.urls, result.state.turn)
+          : twiml;
         const events = turnEvents(state.turn, result.log, result.actions, result.state.step);
-        if (await commitTurn(pool, callSid, row.version, result.state, twiml, events)) {
-          remember({ ...row, state: result.state, last_twiml: twiml, version: row.version + 1 });
+        if (await commitTurn(pool, callSid, row.version, result.state, kept, events)) {
+          remember({ ...row, state: result.state, last_twiml: kept, version: row.version + 1 });
           requestCallEnded(state, result.state, scenario);
           return { twiml, effects: result.effects };
         }

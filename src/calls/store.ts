@@ -102,7 +102,9 @@ export function turnEvents(turn: number, log: LogEntry[], actions: Action[], ste
   for (const a of actions) {
     switch (a.kind) {
       case 'say':
-        events.push({ turn, step: stepAfter, kind: 'prompt', detail: a.evidence ? { text: a.text, evidence: a.evidence } : { text: a.text } });
+        // A confidential prompt (the voice check's consent) is logged as said, without its words.
+        if (a.confidential) events.push({ turn, step: stepAfter, kind: 'prompt', detail: { confidential: true } });
+        else events.push({ turn, step: stepAfter, kind: 'prompt', detail: a.evidence ? { text: a.text, evidence: a.evidence } : { text: a.text } });
         break;
       case 'gather':
         events.push({ turn, step: stepAfter, kind: 'prompt', detail: { text: a.say.join(' '), gather: a.mode } });

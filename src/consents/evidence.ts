@@ -1,5 +1,5 @@
 import { detectDtmfInFrames, speechSeconds, SPEECH, timeAfterSpeech, type Frames } from '../audio/analysis.js';
-import { classifySpeech } from '../scenario/engine.js';
+import { classifySpeech } from '../shared/spokenAnswers.js';
 
 /**
  * The evidence check (R1-R3): does this recording hold what a dispute needs, and nothing before

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
-import type { PayerSnapshot } from '../scenario/engine.js';
+import type { PayerSnapshot } from './snapshot.js';
 import { isValidKoreanPhone } from '../kftc/rules.js';
 import { birthDateField, businessNumberField, nameField, payerNumberField } from '../kftc/fields.js';
 

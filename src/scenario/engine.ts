@@ -1,8 +1,12 @@
-import { createHash } from 'node:crypto';
 import { checkAccount } from '../kftc/institutions.js';
+import { isWellFormedVerificationNumber } from '../consents/verification.js';
+import type { ConsentCheckAnswer, CheckedConsent } from '../consents/voiceCheck.js';
 import { maskSecretInput } from '../shared/mask.js';
-import type { PromptName, Scenario } from './schema.js';
-import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
+import { classifySpeech } from '../shared/spokenAnswers.js';
+import type { AccountEntry, PayerSnapshot } from '../payers/snapshot.js';
+import { identityMethod } from './identity.js';
+import type { ConsentCheckPromptName, PromptName, Scenario } from './schema.js';
+import { fillTemplate, spokenDate, spokenDateTime, spokenDigits, spokenWon } from './speech.js';
 
 /**
  * The ARS as a pure engine: (scenario, state, input) -> (state, actions, effects).
@@ -10,16 +14,20 @@ import { fillTemplate, spokenDate, spokenDigits, spokenWon } from './speech.js';
  * effects and answers a pending query (a payer look-up, an SMS) by calling it again.
  */
 
-export type PayerSnapshot = {
-  payerNumber: string;
-  name: string;
-  birthDate: string;
-  phone: string;
-  businessNumber?: string | undefined;
-  amountDue?: number | undefined;
-};
+export type { AccountEntry, PayerSnapshot };
+export { hashSmsCode } from './identity.js';
 
-export type Step = 'menu' | 'payerNumber' | 'identity' | 'holderCheck' | 'account' | 'confirm' | 'ended';
+export type Step =
+  | 'menu'
+  | 'payerNumber'
+  | 'identity'
+  | 'holderCheck'
+  | 'account'
+  | 'confirm'
+  /** The voice check of a consent: its verification number, then the holder's birthdate. */
+  | 'checkNumber'
+  | 'checkBirthDate'
+  | 'ended';
 
 export type Outcome =
   | { kind: 'consented'; by: 'key' | 'voice'; key?: string; speech?: string; confidence?: number }
@@ -28,9 +36,9 @@ export type Outcome =
   | { kind: 'failed'; step: Step; reason: 'maxAttempts' | 'smsFailed' }
   | { kind: 'declined'; by: 'key'; reason: 'declined' | 'notHolder' }
   | { kind: 'abandoned'; step: Step }
-  | { kind: 'finished' };
-
-export type AccountEntry = { bankCode: string; bankName: string; accountNumber: string };
+  | { kind: 'finished' }
+  /** The caller heard a consent read out by the voice check. */
+  | { kind: 'consentChecked' };
 
 export type CallState = {
   scenarioId: string;
@@ -49,6 +57,8 @@ export type CallState = {
   outcome?: Outcome | undefined;
   /** An outbound call placed for a website's consent request: the payer keys in its code (or 1). */
   request?: { id: string; code: string; confirmation: 'code' | 'key' } | undefined;
+  /** The voice check's number, kept from its entry to the birthdate's; cleared when the check ends. */
+  check?: { verificationNumber: string } | undefined;
 };
 
 export type Input =
@@ -57,12 +67,14 @@ export type Input =
   | { kind: 'gather'; digits?: string | undefined; speech?: string | undefined; confidence?: number | undefined }
   | { kind: 'payerLookup'; payers: PayerSnapshot[] }
   | { kind: 'smsSent'; ok: boolean }
+  | { kind: 'consentCheck'; answer: ConsentCheckAnswer }
   | { kind: 'hangup' };
 
 export type GatherMode = 'dtmf' | 'speech' | 'dtmf speech';
 
 export type Action =
-  | { kind: 'say'; text: string; evidence?: 'readback' | 'consentAnnouncement' }
+  /** confidential: said to the caller, but kept out of the call's event log and stored TwiML. */
+  | { kind: 'say'; text: string; evidence?: 'readback' | 'consentAnnouncement'; confidential?: true }
   | { kind: 'gather'; mode: GatherMode; numDigits?: number; finishOnKey?: string; timeout: number; say: string[] }
   | { kind: 'startRecording'; attempt: number }
   | { kind: 'pause'; seconds: number }
@@ -73,7 +85,9 @@ export type Effect = { kind: 'stopRecording' } | { kind: 'consentGiven'; attempt
 
 export type Query =
   | { kind: 'lookupPayer'; payerNumber: string }
-  | { kind: 'sendSms'; to: string; text: string };
+  | { kind: 'sendSms'; to: string; text: string }
+  /** The voice check: the consent of this number, told only when the birthdate is the holder's. */
+  | { kind: 'findConsentForCheck'; verificationNumber: string; birthDate: string };
 
 /** What happened this turn, for the call's event log; secret inputs appear masked. */
 export type LogEntry = { kind: 'input' | 'check' | 'outcome'; step: Step; detail: Record<string, unknown> };
@@ -91,33 +105,6 @@ export type TurnContext = {
   newSmsCode: string;
   callSid: string;
 };
-
-/** Short answers must be the whole word ("예금주" is not a yes); phrases may stand anywhere. */
-const YES_WORDS = /^(예|네|넵|응|예요|네요)$/;
-const YES_PHRASES = ['맞습니다', '맞아요', '맞아', '동의합니다', '동의해요', '동의', '그렇습니다', '좋습니다'];
-const NO_PHRASES = ['동의하지않습니다', '동의안합니다', '아니오', '아니요', '아닙니다', '아니', '틀립니다', '틀려요', '틀렸'];
-
-export function classifySpeech(speech: string): 'yes' | 'no' | 'unclear' {
-  let text = speech.replace(/[.,!?~]+/g, ' ').trim();
-  let isNo = false;
-  for (const phrase of NO_PHRASES) {
-    const spaced = new RegExp([...phrase].join('\\s*'), 'g');
-    if (spaced.test(text)) {
-      isNo = true;
-      text = text.replace(spaced, ' ');
-    }
-  }
-  const words = text.split(/\s+/).filter(Boolean);
-  const compact = words.join('');
-  const isYes = words.some((w) => YES_WORDS.test(w)) || YES_PHRASES.some((p) => compact.includes(p));
-  if (isNo && !isYes) return 'no';
-  if (isYes && !isNo) return 'yes';
-  return 'unclear';
-}
-
-export function hashSmsCode(callSid: string, code: string): string {
-  return createHash('sha256').update(`${callSid}:${code}`).digest('hex');
-}
 
 export function initialState(scenario: Scenario): CallState {
   return { scenarioId: scenario.id, step: 'menu', turn: 0, identityVerified: false, attempts: 0, readbacks: 0, recordingActive: false };
@@ -155,10 +142,14 @@ class Turn {
   say(text: string, evidence?: 'readback' | 'consentAnnouncement'): void {
     this.actions.push(evidence ? { kind: 'say', text, evidence } : { kind: 'say', text });
   }
+  checkPrompt(name: ConsentCheckPromptName, values: Record<string, string> = {}): string {
+    return fillTemplate(this.scenario.consentCheck.prompts[name], values);
+  }
   set(patch: Partial<CallState>): void {
     this.state = { ...this.state, ...patch };
   }
-  record(kind: LogEntry['kind'], detail: Record<string, unknown>): void {
+  /** Adds an entry to the call's event log (not the audio recording). */
+  logEvent(kind: LogEntry['kind'], detail: Record<string, unknown>): void {
     this.log.push({ kind, step: this.state.step, detail });
   }
   gather(mode: GatherMode, say: string[], opts: { numDigits?: number; finishOnKey?: string } = {}): void {
@@ -181,17 +172,20 @@ function promptStep(t: Turn, reason?: string): void {
       return t.gather('dtmf', [...pre, t.prompt('menu')], { numDigits: 1 });
     case 'payerNumber':
       return t.gather('dtmf', [...pre, t.prompt('payerNumber')], { finishOnKey: '#' });
-    case 'identity':
-      if (s.identity.method === 'sms') {
-        return t.gather('dtmf', [...pre, t.prompt('identitySms')], { numDigits: s.identity.smsCodeLength });
-      }
-      return t.gather('dtmf', [...pre, t.prompt('identityBirthDate')], { numDigits: 8 });
+    case 'identity': {
+      const method = identityMethod(s);
+      return t.gather('dtmf', [...pre, t.prompt(method.question)], { numDigits: method.numDigits(s) });
+    }
     case 'holderCheck':
       return t.gather('dtmf', [...pre, t.prompt('holderCheck')], { numDigits: 1 });
     case 'account':
       return t.gather('dtmf', [...pre, t.prompt('accountEntry')], { finishOnKey: '#' });
     case 'confirm':
       return playReadbackAndAsk(t, reason);
+    case 'checkNumber':
+      return t.gather('dtmf', [...pre, t.checkPrompt('number')], { numDigits: 16, finishOnKey: '#' });
+    case 'checkBirthDate':
+      return t.gather('dtmf', [...pre, t.checkPrompt('birthDate')], { numDigits: 8, finishOnKey: '#' });
     case 'ended':
       return;
   }
@@ -233,8 +227,8 @@ function stopRecordingIfActive(t: Turn): void {
 }
 
 function end(t: Turn, outcome: Outcome): void {
-  t.set({ step: 'ended', outcome });
-  t.record('outcome', { ...outcome });
+  t.set({ step: 'ended', outcome, check: undefined });
+  t.logEvent('outcome', { ...outcome });
 }
 
 function transfer(t: Turn, reason: 'requested' | 'maxAttempts' | 'notHolder' | 'smsFailed'): void {
@@ -255,7 +249,7 @@ function transfer(t: Turn, reason: 'requested' | 'maxAttempts' | 'notHolder' | '
 
 function retry(t: Turn, reason: PromptName | 'errorCode', detail: Record<string, unknown>): void {
   const attempts = t.state.attempts + 1;
-  t.record('check', { ok: false, reason, attempt: attempts, ...detail });
+  t.logEvent('check', { ok: false, reason, attempt: attempts, ...detail });
   const text = reason === 'errorCode' ? t.scenario.outbound.prompts.errorCode : t.prompt(reason);
   t.set({ attempts });
   if (attempts >= t.scenario.maxAttempts) {
@@ -277,7 +271,7 @@ function requestFailed(t: Turn): void {
 function onRequestConfirm(t: Turn, digits: string): void {
   const request = t.state.request!;
   const prompts = t.scenario.outbound.prompts;
-  t.record('input', { digits });
+  t.logEvent('input', { digits });
   if (digits === '') return retry(t, 'errorNoInput', {});
   const consented = request.confirmation === 'code' ? digits === request.code : digits === '1';
   if (consented) {
@@ -289,7 +283,7 @@ function onRequestConfirm(t: Turn, digits: string): void {
   const declined = request.confirmation === 'code' ? digits.includes('*') : digits === '2';
   const notHolder = request.confirmation === 'key' && digits === '3';
   if (declined || notHolder) {
-    t.record('check', { ok: false, reason: notHolder ? 'notHolder' : 'declined', by: 'key' });
+    t.logEvent('check', { ok: false, reason: notHolder ? 'notHolder' : 'declined', by: 'key' });
     stopRecordingIfActive(t);
     t.say(notHolder ? prompts.notHolder : prompts.declined);
     t.actions.push({ kind: 'hangup' });
@@ -307,10 +301,12 @@ function goTo(t: Turn, step: Step, before: string[] = []): void {
 function enterIdentity(t: Turn): void {
   const payer = t.state.payer!;
   if (t.state.identityVerified) return afterIdentity(t);
-  if (t.scenario.identity.method === 'sms') {
-    const code = t.ctx.newSmsCode.slice(0, t.scenario.identity.smsCodeLength);
-    t.set({ step: 'identity', attempts: 0, smsCodeHash: hashSmsCode(t.ctx.callSid, code) });
-    t.query = { kind: 'sendSms', to: payer.phone, text: t.prompt('smsText', { code }) };
+  const method = identityMethod(t.scenario);
+  if (method.prepare) {
+    // The question follows once the edge has answered the query (e.g. the code was sent).
+    const prepared = method.prepare({ scenario: t.scenario, payer, ctx: t.ctx, fill: (name, values) => t.prompt(name, values) });
+    t.set({ step: 'identity', attempts: 0, ...prepared.state });
+    t.query = prepared.query;
     return;
   }
   goTo(t, 'identity');
@@ -338,7 +334,7 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
   const s = t.state;
   switch (s.step) {
     case 'menu': {
-      t.record('input', { digits });
+      t.logEvent('input', { digits });
       if (digits === '') return retry(t, 'errorNoInput', {});
       if (digits === '1') {
         t.set({ intent: 'inquiry' });
@@ -351,29 +347,31 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
         return afterMenuChoice(t);
       }
       if (digits === '0') return transfer(t, 'requested');
+      const check = t.scenario.consentCheck;
+      if (check.enabled && digits === check.menuKey) {
+        t.say(t.checkPrompt('selected'));
+        return goTo(t, 'checkNumber');
+      }
       return retry(t, 'errorInvalidChoice', {});
     }
     case 'payerNumber': {
-      t.record('input', { digits });
+      t.logEvent('input', { digits });
       if (digits === '') return retry(t, 'errorNoInput', {});
       if (!/^\d{1,30}$/.test(digits)) return retry(t, 'errorPayerNotFound', {});
       t.query = { kind: 'lookupPayer', payerNumber: digits };
       return;
     }
     case 'identity': {
-      t.record('input', { digits: maskSecretInput(digits) });
+      t.logEvent('input', { digits: maskSecretInput(digits) });
       if (digits === '') return retry(t, 'errorNoInput', {});
-      const ok =
-        t.scenario.identity.method === 'sms'
-          ? s.smsCodeHash !== undefined && hashSmsCode(t.ctx.callSid, digits) === s.smsCodeHash
-          : digits === s.payer!.birthDate;
+      const ok = identityMethod(t.scenario).matches(digits, s, t.ctx);
       if (!ok) return retry(t, 'errorIdentity', { method: t.scenario.identity.method });
-      t.record('check', { ok: true, identity: t.scenario.identity.method });
+      t.logEvent('check', { ok: true, identity: t.scenario.identity.method });
       t.set({ identityVerified: true, smsCodeHash: undefined });
       return afterIdentity(t);
     }
     case 'holderCheck': {
-      t.record('input', { digits });
+      t.logEvent('input', { digits });
       if (digits === '') return retry(t, 'errorNoInput', {});
       if (digits === '1') return goTo(t, 'account');
       if (digits === '2') {
@@ -384,20 +382,36 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
     }
     case 'account': {
       const entry = digits.replace(/#$/, '');
-      t.record('input', { bankCode: entry.slice(0, 3), accountNumber: entry.slice(3) });
+      t.logEvent('input', { bankCode: entry.slice(0, 3), accountNumber: entry.slice(3) });
       if (entry === '') return retry(t, 'errorNoInput', {});
       if (!/^\d{4,}$/.test(entry)) return retry(t, 'errorAccountFormat', {});
       const check = checkAccount(entry.slice(0, 3), entry.slice(3));
       if (!check.ok) {
         return retry(t, check.reason === 'unknownBank' ? 'errorBankCode' : check.reason === 'accountLength' ? 'errorAccountLength' : 'errorAccountFormat', {});
       }
-      t.record('check', { ok: true, bankCode: check.bankCode, bankName: check.bankName });
+      t.logEvent('check', { ok: true, bankCode: check.bankCode, bankName: check.bankName });
       t.set({ account: { bankCode: check.bankCode, bankName: check.bankName, accountNumber: check.accountNumber }, step: 'confirm', attempts: 0 });
       return playReadbackAndAsk(t);
     }
     case 'confirm':
       if (s.request) return onRequestConfirm(t, digits);
       return onConfirm(t, digits, speech, confidence);
+    case 'checkNumber': {
+      const entry = digits.replace(/#$/, '');
+      t.logEvent('input', { digits: maskSecretInput(entry) });
+      if (entry === '') return checkFailed(t, t.prompt('errorNoInput'), 'checkNumber', 'noInput');
+      if (!isWellFormedVerificationNumber(entry)) return checkFailed(t, t.checkPrompt('errorNumber'), 'checkNumber', 'numberMalformed');
+      t.set({ step: 'checkBirthDate', check: { verificationNumber: entry } });
+      return promptStep(t);
+    }
+    case 'checkBirthDate': {
+      const entry = digits.replace(/#$/, '');
+      t.logEvent('input', { digits: maskSecretInput(entry) });
+      if (entry === '') return checkFailed(t, t.prompt('errorNoInput'), 'checkBirthDate', 'noInput');
+      if (!/^\d{8}$/.test(entry) || !s.check) return checkFailed(t, t.checkPrompt('errorBirthDate'), 'checkBirthDate', 'birthDateMismatch');
+      t.query = { kind: 'findConsentForCheck', verificationNumber: s.check.verificationNumber, birthDate: entry };
+      return;
+    }
     case 'ended':
       return;
   }
@@ -405,7 +419,7 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
 
 function onConfirm(t: Turn, digits: string, speech: string, confidence: number | undefined): void {
   const mode = t.scenario.confirmation;
-  t.record('input', speech ? { speech, confidence } : { digits });
+  t.logEvent('input', speech ? { speech, confidence } : { digits });
   const byKey = mode !== 'voice' && digits !== '';
   const bySpeech = mode !== 'key' && digits === '' && speech !== '';
   const attempt = t.state.readbacks;
@@ -419,11 +433,11 @@ function onConfirm(t: Turn, digits: string, speech: string, confidence: number |
     if (digits === '2') {
       t.say(t.prompt('declinedKey', { key: '2' }));
       stopRecordingIfActive(t);
-      t.record('check', { ok: false, reason: 'declined', by: 'key' });
+      t.logEvent('check', { ok: false, reason: 'declined', by: 'key' });
       return goTo(t, 'account');
     }
     if (digits === '3' && t.scenario.holderCheck === 'atConfirm') {
-      t.record('check', { ok: false, reason: 'notHolder' });
+      t.logEvent('check', { ok: false, reason: 'notHolder' });
       t.say(t.prompt('notHolder'));
       return transfer(t, 'notHolder');
     }
@@ -441,7 +455,7 @@ function onConfirm(t: Turn, digits: string, speech: string, confidence: number |
     if (answer === 'no' && confident) {
       t.say(t.prompt('declinedVoice'));
       stopRecordingIfActive(t);
-      t.record('check', { ok: false, reason: 'declined', by: 'voice' });
+      t.logEvent('check', { ok: false, reason: 'declined', by: 'voice' });
       return goTo(t, 'account');
     }
     return retry(t, 'errorSpeech', { answer, confidence });
@@ -450,13 +464,57 @@ function onConfirm(t: Turn, digits: string, speech: string, confidence: number |
   return retry(t, 'errorInvalidChoice', {});
 }
 
+/**
+ * A wrong entry of the voice check: the caller is asked again where the error lies (the number or
+ * the birthdate), or, after the check's last attempt, the call ends politely.
+ */
+function checkFailed(t: Turn, text: string, askAgain: 'checkNumber' | 'checkBirthDate', reason: string): void {
+  const attempts = t.state.attempts + 1;
+  t.logEvent('check', { ok: false, reason, attempt: attempts });
+  t.set({ attempts, ...(askAgain === 'checkNumber' ? { check: undefined } : {}) });
+  if (attempts >= t.scenario.consentCheck.maxAttempts) {
+    t.say(text);
+    t.say(t.checkPrompt('failed'));
+    t.actions.push({ kind: 'hangup' });
+    return end(t, { kind: 'failed', step: t.state.step, reason: 'maxAttempts' });
+  }
+  t.set({ step: askAgain });
+  promptStep(t, text);
+}
+
+/** The consent read out: said to the caller only, never in the call's log or stored TwiML. */
+function checkReport(t: Turn, consent: CheckedConsent): string {
+  return t.checkPrompt('report', {
+    organization: consent.organizationName,
+    bankName: consent.bankName,
+    accountLast4: spokenDigits(consent.accountLast4),
+    consentedAt: spokenDateTime(consent.consentedAt),
+    status: t.checkPrompt(consent.status),
+  });
+}
+
+function onConsentCheck(t: Turn, answer: ConsentCheckAnswer): void {
+  switch (answer.found) {
+    case 'none':
+      return checkFailed(t, t.checkPrompt('errorUnknown'), 'checkNumber', 'numberUnknown');
+    case 'wrongBirthDate':
+      return checkFailed(t, t.checkPrompt('errorBirthDate'), 'checkBirthDate', 'birthDateMismatch');
+    case 'consent':
+      t.logEvent('check', { ok: true, consentCheck: true });
+      t.actions.push({ kind: 'say', text: checkReport(t, answer.consent), confidential: true });
+      t.say(t.checkPrompt('goodbye'));
+      t.actions.push({ kind: 'hangup' });
+      return end(t, { kind: 'consentChecked' });
+  }
+}
+
 export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx: TurnContext): TurnResult {
   const t = new Turn(scenario, state, ctx);
   switch (input.kind) {
     case 'start': {
       const payer = input.payersByPhone.length === 1 ? input.payersByPhone[0] : undefined;
       t.set({ payer });
-      t.record('input', { kind: 'start', payersMatchingCaller: input.payersByPhone.length });
+      t.logEvent('input', { kind: 'start', payersMatchingCaller: input.payersByPhone.length });
       promptStep(t);
       break;
     }
@@ -470,7 +528,7 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
         step: 'confirm',
         request: { id: input.requestId, code: input.code, confirmation: scenario.outbound.confirmation },
       });
-      t.record('check', { ok: true, identity: 'consentRequest', requestId: input.requestId });
+      t.logEvent('check', { ok: true, identity: 'consentRequest', requestId: input.requestId });
       t.say(fillTemplate(scenario.outbound.prompts.greeting, { organization: scenario.organization.name }));
       playReadbackAndAsk(t);
       break;
@@ -483,7 +541,7 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
     case 'payerLookup': {
       if (input.payers.length === 1) {
         t.set({ payer: input.payers[0] });
-        t.record('check', { ok: true, payerFound: true });
+        t.logEvent('check', { ok: true, payerFound: true });
         enterIdentity(t);
       } else {
         retry(t, 'errorPayerNotFound', { matches: input.payers.length });
@@ -492,12 +550,16 @@ export function runTurn(scenario: Scenario, state: CallState, input: Input, ctx:
     }
     case 'smsSent': {
       if (input.ok) {
-        t.record('check', { ok: true, smsSent: true });
+        t.logEvent('check', { ok: true, smsSent: true });
         promptStep(t);
       } else {
         t.say(t.prompt('smsFailed'));
         transfer(t, 'smsFailed');
       }
+      break;
+    }
+    case 'consentCheck': {
+      if (state.step === 'checkBirthDate') onConsentCheck(t, input.answer);
       break;
     }
     case 'hangup': {

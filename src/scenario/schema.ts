@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { organizationCodeProblem } from '../kftc/rules.js';
+import { IDENTITY_METHOD_NAMES, UNSUPPORTED_IDENTITY_METHODS } from './identity.js';
 import { placeholdersOf } from './speech.js';
 
 /** A scenario file (scenarios/*.json): one organisation's ARS, as data. */
@@ -123,6 +124,56 @@ const outboundSchema = z
   .strict()
   .prefault({});
 
+/**
+ * The voice check of a consent ("출금동의 확인", a menu entry): the caller keys in the verification
+ * number and the holder's birthdate and hears the consent read out. Nothing of it is recorded.
+ */
+const CONSENT_CHECK_PROMPTS = {
+  selected: { text: '출금동의 확인을 선택하셨습니다. 이 통화는 녹음되지 않습니다.', placeholders: [] },
+  number: { text: '문자나 확인서로 받으신 출금동의 확인번호 16자리를 입력해 주세요.', placeholders: [] },
+  birthDate: { text: '예금주의 생년월일 8자리를 입력해 주세요.', placeholders: [] },
+  report: {
+    text: '{organization}에 대한 출금동의입니다. 출금은행은 {bankName}, 계좌번호 끝 네 자리는 {accountLast4}입니다. 동의하신 때는 {consentedAt}입니다. {status}',
+    placeholders: ['organization', 'bankName', 'accountLast4', 'consentedAt', 'status'],
+  },
+  registered: { text: '이 출금동의는 정상적으로 등록되어 있습니다.', placeholders: [] },
+  ended: { text: '이 출금동의는 해지되었습니다.', placeholders: [] },
+  superseded: { text: '이 출금동의는 이후의 새 출금동의로 바뀌었습니다.', placeholders: [] },
+  notRegistered: { text: '이 출금동의는 등록되지 않았습니다.', placeholders: [] },
+  errorNumber: { text: '입력하신 확인번호가 올바르지 않습니다.', placeholders: [] },
+  errorUnknown: { text: '입력하신 확인번호로 등록된 출금동의를 찾을 수 없습니다.', placeholders: [] },
+  errorBirthDate: { text: '입력하신 생년월일이 예금주의 생년월일과 일치하지 않습니다.', placeholders: [] },
+  failed: { text: '입력하신 정보를 확인할 수 없어 출금동의 확인을 마칩니다. 확인번호를 다시 확인하신 후 전화해 주세요. 감사합니다.', placeholders: [] },
+  goodbye: { text: '출금동의 확인을 마칩니다. 이용해 주셔서 감사합니다.', placeholders: [] },
+} as const;
+
+export type ConsentCheckPromptName = keyof typeof CONSENT_CHECK_PROMPTS;
+
+const consentCheckSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The menu key of the check; 1, 2 and 0 are the menu's other entries. */
+    menuKey: z.enum(['3', '4', '5', '6', '7', '8', '9']).default('3'),
+    /** Wrong numbers and birthdates, together, before the call ends politely. */
+    maxAttempts: z.number().int().min(1).max(9).default(3),
+    prompts: z
+      .object(
+        Object.fromEntries(Object.entries(CONSENT_CHECK_PROMPTS).map(([k, v]) => [k, promptText.default(v.text)])) as Record<ConsentCheckPromptName, z.ZodDefault<typeof promptText>>,
+      )
+      .strict()
+      .prefault({})
+      .superRefine((prompts, ctx) => {
+        for (const [name, p] of Object.entries(CONSENT_CHECK_PROMPTS)) checkPlaceholders(prompts[name as ConsentCheckPromptName], p.placeholders, [name], ctx);
+        for (const required of CONSENT_CHECK_PROMPTS.report.placeholders) {
+          if (!placeholdersOf(prompts.report).includes(required)) {
+            ctx.addIssue({ code: 'custom', path: ['report'], message: `must state {${required}}` });
+          }
+        }
+      }),
+  })
+  .strict()
+  .prefault({});
+
 /** The script an agent reads on a recorded call (method 4); R1 items filled in by the service. */
 const DEFAULT_AGENT_SCRIPT =
   '지금부터 출금동의 내용을 녹음합니다. {holderId} {holderName} 고객님, {organization}의 요금을 {bankName} {accountNumber} 계좌에서 자동납부 출금이체하는 데 동의하십니까? 동의하시면 \'예\'라고 말씀해 주십시오.';
@@ -173,14 +224,12 @@ export const scenarioSchema = z
       .prefault({}),
     identity: z
       .object({
-        method: z.enum(['birthDate', 'sms', 'accountPassword']),
+        method: z.enum(IDENTITY_METHOD_NAMES, {
+          error: (issue) => UNSUPPORTED_IDENTITY_METHODS[String(issue.input)] ?? `must be one of ${IDENTITY_METHOD_NAMES.join(', ')}`,
+        }),
         smsCodeLength: z.number().int().min(4).max(8).default(6),
       })
-      .strict()
-      .refine((i) => i.method !== 'accountPassword', {
-        message: 'accountPassword needs a password verifier, and none is configured in this service',
-        path: ['method'],
-      }),
+      .strict(),
     confirmation: z.enum(['key', 'voice', 'both']),
     /**
      * R4, how the ARS learns that the caller is not the account holder: 'atConfirm' (key 3 at the
@@ -198,6 +247,7 @@ export const scenarioSchema = z
     prompts: promptsSchema,
     outbound: outboundSchema,
     agent: agentSchema,
+    consentCheck: consentCheckSchema,
   })
   .strict();
 

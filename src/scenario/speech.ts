@@ -15,6 +15,20 @@ export function spokenDate(yyyymmdd: string): string {
   return `${year}년 ${month}월 ${day}일`;
 }
 
+/**
+ * "2026-11-28T15:05:09+09:00" (Korea time) -> "2026년 11월 28일 오후 3시 5분": the date and the time
+ * as people say them, on the 12-hour clock, minutes left out on the hour.
+ */
+export function spokenDateTime(kstIso: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(kstIso);
+  if (!m) return kstIso;
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const halfDay = hour < 12 ? '오전' : '오후';
+  const clock = hour % 12 === 0 ? 12 : hour % 12;
+  return `${spokenDate(`${m[1]}${m[2]}${m[3]}`)} ${halfDay} ${clock}시${minute ? ` ${minute}분` : ''}`;
+}
+
 /** 123456 -> "123,456원" */
 export function spokenWon(amount: number): string {
   return `${amount.toLocaleString('en-US')}원`;

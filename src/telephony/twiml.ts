@@ -1,6 +1,7 @@
 import twilio from 'twilio';
 import type { Action } from '../scenario/engine.js';
 import type { Scenario } from '../scenario/schema.js';
+import { SPEECH_HINTS } from '../shared/spokenAnswers.js';
 
 const { VoiceResponse } = twilio.twiml;
 type SayAttributes = Parameters<InstanceType<typeof VoiceResponse>['say']>[0];
@@ -47,7 +48,7 @@ export function renderTwiml(actions: Action[], scenario: Scenario, urls: TwimlUr
           ...(action.numDigits ? { numDigits: action.numDigits } : {}),
           ...(action.finishOnKey ? { finishOnKey: action.finishOnKey } : {}),
           ...(action.mode !== 'dtmf'
-            ? { language: scenario.voice.language, speechTimeout: 'auto', hints: '예,네,아니오,아니요,맞습니다,동의합니다' }
+            ? { language: scenario.voice.language, speechTimeout: 'auto', hints: SPEECH_HINTS.join(',') }
             : {}),
         });
         for (const text of action.say) gather.say(voice, text);
