@@ -17,6 +17,9 @@ import type { AgentConsents } from '../agent/agentConsents.js';
 import { agentRoutes } from './agentRoutes.js';
 import { organizationCodeProblem } from '../kftc/rules.js';
 import { consentOrigin } from '../consents/origin.js';
+import { registrationOf } from '../export/resultStore.js';
+import { activeHold } from '../consents/holdStore.js';
+import { kftcRoutes } from './kftcRoutes.js';
 
 export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string; requests: ConsentRequests; agent: AgentConsents };
 
@@ -69,6 +72,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
 
   router.use(authenticate(deps.pool, deps.adminToken));
   router.use(agentRoutes({ pool: deps.pool, agent: deps.agent }));
+  router.use(kftcRoutes({ pool: deps.pool }));
 
   router.post('/users', allow('admin'), async (req, res) => {
     const parsed = newUserSchema.safeParse(req.body);
@@ -185,6 +189,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     try {
       const rows = await listConsents(deps.pool, {
         from: pick('from'), to: pick('to'), payerNumber: pick('payerNumber'), methodCode: pick('methodCode'), status: pick('status'), callSid: pick('callSid'),
+        held: pick('held'), registration: pick('registration'),
       });
       res.json({ consents: rows.map(consentJson), count: rows.length });
     } catch (err) {
@@ -202,7 +207,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
     }
-    res.json({ ...consentJson(row), origin: await consentOrigin(deps.pool, row) });
+    res.json({ ...consentJson(row), origin: await consentOrigin(deps.pool, row), registration: await registrationOf(deps.pool, row.id), hold: await activeHold(deps.pool, row.id) });
   });
 
   router.get('/consents/:id/audio', allow('admin', 'auditor'), async (req, res) => {
