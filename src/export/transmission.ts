@@ -142,6 +142,10 @@ export function trailerBytes(p: BatchParams, count: number, dataBlocks: number):
 
 /** Writes a whole file in memory (tests and small batches); the exporter streams the same parts. */
 export function writeTransmission(p: BatchParams, consents: { consent: TransmissionConsent; audio: Buffer }[]): Buffer {
+  if (p.format === 'fb0110') {
+    const bankCode = headerBankCode(p.bankCode, consents.map((x) => x.consent.bankCode));
+    p = { ...p, ...(bankCode ? { bankCode } : {}) };
+  }
   const parts: Buffer[] = [headerBytes(p, consents.length)];
   let blocks = 0;
   consents.forEach(({ consent, audio }, i) => {
