@@ -170,6 +170,20 @@ describe('with the service', () => {
     expect(log.rows.map((r) => r.action)).toEqual(['registration-rejected', 'resubmit']);
   });
 
+  it('an organisation set to fill trace numbers from the registration file needs them at export; others may not give them', async () => {
+    const pool = app.db.pool;
+    await storeConsent(pool, dir, audio(500, 9), { ...firm, organizationCode: 'TRACE01', payerNumber: 'T1', applicationDate: '20261127' });
+    const req = { format: 'fb0110' as const, organizationCode: 'TRACE01', date: '20261127', out: path.join(dir, 'trace.dat') };
+    const registrationFile = { date: '20261126', sequence: 2, firstSerial: 7 };
+    await expect(exportBatch(pool, { ...req, registrationFile })).rejects.toThrow(/leaves the trace number blank/);
+    expect((await api(app, 'PUT', '/api/kftc-settings/TRACE01', { traceNumber: 'sometimes' })).json.field).toBe('traceNumber');
+    expect((await api(app, 'PUT', '/api/kftc-settings/TRACE01', { traceNumber: 'registration' })).json).toEqual({ organizationCode: 'TRACE01', traceNumber: 'registration' });
+    await expect(exportBatch(pool, req)).rejects.toThrow(/--registration-date/);
+    expect((await exportBatch(pool, { ...req, registrationFile })).count).toBe(1);
+    const r = await readTransmission(bufferSource(readFileSync(req.out)));
+    expect(r.consents[0]!.fields.traceNumber).toBe('20261126' + '002' + '0000007');
+  });
+
   it('a CMS file or junk is refused as not FB0120', async () => {
     const junk = await postResult(app, Buffer.from('AE111211' + sp(1016), 'latin1'), 'x');
     expect(junk.status).toBe(422);
