@@ -42,6 +42,11 @@ const exportSchema = z
     vanId: z.string().regex(/^[A-Za-z0-9]{1,30}$/).optional(),
     bankCode: z.string().regex(/^\d{3}$/).optional(),
     subOrganizationCode: z.string().regex(/^[A-Za-z0-9]{1,10}$/).optional(),
+    /** FB0110, for an organisation set to fill trace numbers from the registration (R00) file. */
+    registrationFile: z
+      .object({ date: z.string().regex(/^\d{8}$/, 'must be YYYYMMDD'), sequence: z.number().int().min(0).max(999), firstSerial: z.number().int().min(1).max(9_999_999).default(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -318,6 +323,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       });
       res.setHeader('X-Export-Batch', String(result.batchId ?? ''));
       res.setHeader('X-Export-Count', String(result.count));
+      res.setHeader('X-Export-Cancellations', String(result.cancellations));
       res.setHeader('X-Export-Sha256', result.sha256);
       res.setHeader('X-Export-Excluded', JSON.stringify(result.excluded));
       res.download(out, path.basename(out));
