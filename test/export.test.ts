@@ -29,7 +29,7 @@ describe('EI13 writer: byte-exact', () => {
     const file = writeTransmission(EI13, []);
     const expected =
       'AE1112' + '11' + '0000000' + '20261122' + '9912345678' + sp(10) + '0000000' + sp(974) +
-      'AE1112' + '33' + '9999999' + '9912345678' + sp(10) + '0000000' + '0000000002' + sp(972);
+      'AE1112' + '33' + '9999999' + '9912345678' + sp(10) + '0000000' + '0000000000' + sp(972);
     expect(file.equals(Buffer.from(expected, 'latin1'))).toBe(true);
   });
 
@@ -44,7 +44,7 @@ describe('EI13 writer: byte-exact', () => {
       Buffer.from(record, 'latin1'),
       a,
       Buffer.from(sp(1024 - 119 - 10), 'latin1'),
-      Buffer.from('AE1112' + '33' + '9999999' + '9912345678' + sp(10) + '0000001' + '0000000003' + sp(972), 'latin1'),
+      Buffer.from('AE1112' + '33' + '9999999' + '9912345678' + sp(10) + '0000001' + '0000000001' + sp(972), 'latin1'),
     ]);
     expect(file.equals(expected)).toBe(true);
   });
@@ -58,7 +58,7 @@ describe('EI13 writer: byte-exact', () => {
       { consent: consent({ id: 'b', payerNumber: 'B2', methodCode: 4, fileBytes: spanning.length }), audio: spanning },
       { consent: consent({ id: 'c', payerNumber: 'C3', fileBytes: small.length }), audio: small },
     ]);
-    // header 1 + exact 1 + spanning ceil(3119/1024)=4 + small 1 + trailer 1
+    // header 1 + exact 1 + spanning ceil(3119/1024)=4 + small 1 + trailer 1; 총 Data Block 수 = 8 − 2 = 6
     expect(file.length).toBe(8 * 1024);
     expect(file.subarray(1024 + 119, 2048).equals(exact)).toBe(true);
     expect(file.toString('latin1', 2048, 2048 + 8)).toBe('AE111222');
@@ -66,7 +66,7 @@ describe('EI13 writer: byte-exact', () => {
     expect(file.toString('latin1', 2048 + 106, 2048 + 107)).toBe('4');
     expect(file.toString('latin1', 2048 + 112, 2048 + 119)).toBe('0003000');
     expect(file.subarray(2048 + 119 + 3000, 6 * 1024).every((b) => b === 0x20)).toBe(true);
-    expect(file.toString('latin1', 7 * 1024, 7 * 1024 + 52)).toBe('AE1112' + '33' + '9999999' + '9912345678' + sp(10) + '0000003' + '0000000008');
+    expect(file.toString('latin1', 7 * 1024, 7 * 1024 + 52)).toBe('AE1112' + '33' + '9999999' + '9912345678' + sp(10) + '0000003' + '0000000006');
     expect(file.toString('latin1', 43, 50)).toBe('0000003');
   });
 });
@@ -79,7 +79,7 @@ describe('FB0110 writer', () => {
     const file = writeTransmission(FB, [{ consent: consent({ organizationCode: 'HANBIT01', fileBytes: a.length }), audio: a }]);
     const header = 'H' + 'FB0110' + '123' + 'HANBIT01' + sp(12) + '20261122' + 'VANID' + sp(25) + '081' + '0000000001' + sp(943);
     const record =
-      'D' + '0000000001' + '1234567890123452' + sp(14) + '20261122' + '0' + '940424' + sp(7) + 'HANBIT01' + sp(12) + 'N' + sp(10) + 'P1' + sp(28) +
+      'D' + '0000000001' + sp(30) + '20261122' + '0' + '940424' + sp(7) + 'HANBIT01' + sp(12) + 'N' + sp(10) + 'P1' + sp(28) +
       '081' + '75023332200333' + sp(6) + '5' + 'mp3 ' + '0000624' + sp(200) + 'N' + sp(40);
     expect(record.length).toBe(400);
     const trailer = 'T' + 'FB0110' + '0000000001' + sp(1007);
@@ -91,7 +91,8 @@ describe('FB0110 writer', () => {
     const r = await readTransmission(bufferSource(writeTransmission(FB, items)));
     expect(r.format).toBe('fb0110');
     expect(r.consents.map((c) => c.fields.payerNumber)).toEqual(['P1', 'P2', 'P3']);
-    expect(r.consents[1]!.fields).toMatchObject({ idKind: '1', idNumber: '2208162517', traceNumber: '1234567890123452' });
+    expect(r.consents[1]!.fields).toMatchObject({ idKind: '1', idNumber: '2208162517', traceNumber: '', terminated: 'N' });
+    expect(r.consents.every((c) => !c.cancellation)).toBe(true);
     const { createHash } = await import('node:crypto');
     expect(r.consents.map((c) => c.sha256)).toEqual(items.map((x) => createHash('sha256').update(x.audio).digest('hex')));
   });
@@ -103,7 +104,10 @@ describe('reader', () => {
     const file = writeTransmission(EI13, items);
     const r = await readTransmission(bufferSource(file));
     expect(r.consents.map((c) => c.audioBytes)).toEqual([905, 4000]);
-    expect(r.trailer.blocks).toBe('0000000008');
+    expect(r.trailer.blocks).toBe('0000000006');
+    const countingAll = Buffer.from(file);
+    countingAll.write('0000000008', file.length - 1024 + 42, 'latin1'); // the old count, header and trailer included
+    await expect(readTransmission(bufferSource(countingAll))).rejects.toThrow(/trailer counts 8 data blocks, the file has 6/);
     const cut = file.subarray(0, file.length - 1024);
     await expect(readTransmission(bufferSource(cut))).rejects.toThrow(/no trailer|blocks/);
     const badCount = Buffer.from(file);
@@ -203,7 +207,8 @@ describe('export from stored consents', () => {
     const exported = await run('npx', ['tsx', 'src/cli/export.ts', 'ei13', '--org', '9912345678', '--date', '20261124', '--out', out], { env });
     expect(exported.stdout).toMatch(/batch \d+: 2 consents, 8192 bytes/);
     const verified = await run('npx', ['tsx', 'src/cli/export.ts', 'verify', out], { env });
-    expect(verified.stdout).toContain('EI13 ok: organisation 9912345678, date 20261124, 2 consents, 8 blocks');
+    expect(verified.stdout).toContain('EI13 layout ok: organisation 9912345678, date 20261124, 2 consents, 8 blocks');
+    expect(verified.stdout).toContain('matches the database: 2 records');
     expect(verified.stdout).toContain('payer CLI1');
     expect(verified.stdout).toContain('account **********0333');
     writeFileSync(path.join(dir, 'junk.dat'), 'hello');
@@ -212,7 +217,7 @@ describe('export from stored consents', () => {
     expect(junk.stderr).toContain('not a valid transmission file');
     const usage = await run('npx', ['tsx', 'src/cli/export.ts', 'ei13', '--org', 'x'], { env }).catch((e) => e);
     expect(usage.code).toBe(2);
-  });
+  }, 120_000);
 });
 
 describe('POST /api/exports', () => {

@@ -45,6 +45,12 @@ describe('roles on the JSON API', () => {
       ['GET', '/api/agent/calls', undefined, { admin: 200, agent: 200, auditor: 403, integration: 403 }],
       ['POST', '/api/agent-consents', {}, { admin: 400, agent: 400, auditor: 403, integration: 403 }],
       ['POST', '/api/agent-consents/00000000-0000-4000-8000-000000000000/consented', {}, { admin: 404, agent: 404, auditor: 403, integration: 403 }],
+      ['POST', '/api/kftc-results', {}, { admin: 400, agent: 403, auditor: 403, integration: 403 }],
+      ['POST', '/api/audit-packages', {}, { admin: 400, agent: 403, auditor: 400, integration: 403 }],
+      ['POST', '/api/consents/00000000-0000-4000-8000-000000000000/hold', { reason: 'x' }, { admin: 404, agent: 403, auditor: 403, integration: 403 }],
+      ['POST', '/api/consents/00000000-0000-4000-8000-000000000000/release', {}, { admin: 404, agent: 403, auditor: 403, integration: 403 }],
+      ['POST', '/api/consents/00000000-0000-4000-8000-000000000000/resubmit', {}, { admin: 404, agent: 403, auditor: 403, integration: 403 }],
+      ['PUT', '/api/kftc-settings/HANBIT01', { traceNumber: 'blank' }, { admin: 200, agent: 403, auditor: 403, integration: 403 }],
     ];
     for (const [method, url, body, expected] of cases) {
       for (const role of ['admin', 'agent', 'auditor', 'integration'] as const) {

@@ -151,6 +151,10 @@ export type ConsentFilter = {
   methodCode?: string | undefined;
   status?: string | undefined;
   callSid?: string | undefined;
+  /** Issue 18: 'true' under a legal hold, 'false' not. */
+  held?: string | undefined;
+  /** Issue 18: the FB0120 registration result: accepted, rejected, resubmitted, or none yet. */
+  registration?: string | undefined;
 };
 
 export class FilterError extends Error {
@@ -190,6 +194,15 @@ export async function listConsents(db: Db, f: ConsentFilter, limit = 500): Promi
     add('status = ?', f.status);
   }
   if (f.callSid) add('call_sid = ?', f.callSid);
+  if (f.held) {
+    if (f.held !== 'true' && f.held !== 'false') throw new FilterError('held', 'must be true or false');
+    where.push(`${f.held === 'true' ? '' : 'NOT '}EXISTS (SELECT 1 FROM consent_holds h WHERE h.consent_id = consents.id AND h.released_at IS NULL)`);
+  }
+  if (f.registration) {
+    if (!['accepted', 'rejected', 'resubmitted', 'none'].includes(f.registration)) throw new FilterError('registration', 'must be accepted, rejected, resubmitted or none');
+    if (f.registration === 'none') where.push('NOT EXISTS (SELECT 1 FROM consent_registrations r WHERE r.consent_id = consents.id)');
+    else add('EXISTS (SELECT 1 FROM consent_registrations r WHERE r.consent_id = consents.id AND r.status = ?)', f.registration);
+  }
   const r = await db.query<ConsentRow>(
     `SELECT * FROM consents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY consented_at DESC, id LIMIT ${limit}`,
     values,

@@ -1,5 +1,6 @@
 /**
- * KFTC transmission file layouts (DESIGN.md §6): every field's width and alignment in one place.
+ * KFTC transmission file layouts (../shared/kftc-files.md, which replaces DESIGN.md §6): every
+ * field's width and alignment in one place.
  * N: numeric, right-aligned, zero-filled. X: text, left-aligned, space-filled. Widths are bytes of
  * EUC-KR text; every value written here is ASCII (checked), which EUC-KR encodes byte for byte.
  */
@@ -37,7 +38,7 @@ export const FB0110 = {
     f('idKind', 'N', 1), f('idNumber', 'X', 13), f('organizationCode', 'X', 20), f('realTime', 'X', 1, 'N'),
     f('subOrganizationCode', 'X', 10), f('payerNumber', 'X', 30), f('bankCode', 'N', 3), f('accountNumber', 'X', 20),
     f('evidenceKind', 'N', 1), f('fileExtension', 'X', 4), f('fileLength', 'N', 7), f('blank1', 'X', 200, ''),
-    f('terminated', 'X', 1, 'N'), f('blank2', 'X', 40, ''),
+    f('terminated', 'X', 1), f('blank2', 'X', 40, ''),
   ],
   trailer: [f('recordType', 'X', 1, 'T'), f('taskCode', 'X', 6, 'FB0110'), f('count', 'N', 10), f('blank', 'X', 1007, '')],
 } as const;

@@ -17,6 +17,9 @@ import type { AgentConsents } from '../agent/agentConsents.js';
 import { agentRoutes } from './agentRoutes.js';
 import { organizationCodeProblem } from '../kftc/rules.js';
 import { consentOrigin } from '../consents/origin.js';
+import { registrationOf } from '../export/resultStore.js';
+import { activeHold } from '../consents/holdStore.js';
+import { kftcRoutes } from './kftcRoutes.js';
 
 export type ApiDeps = { pool: pg.Pool; adminToken: string; exportsDir: string; requests: ConsentRequests; agent: AgentConsents };
 
@@ -39,6 +42,11 @@ const exportSchema = z
     vanId: z.string().regex(/^[A-Za-z0-9]{1,30}$/).optional(),
     bankCode: z.string().regex(/^\d{3}$/).optional(),
     subOrganizationCode: z.string().regex(/^[A-Za-z0-9]{1,10}$/).optional(),
+    /** FB0110, for an organisation set to fill trace numbers from the registration (R00) file. */
+    registrationFile: z
+      .object({ date: z.string().regex(/^\d{8}$/, 'must be YYYYMMDD'), sequence: z.number().int().min(0).max(999), firstSerial: z.number().int().min(1).max(9_999_999).default(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -69,6 +77,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
 
   router.use(authenticate(deps.pool, deps.adminToken));
   router.use(agentRoutes({ pool: deps.pool, agent: deps.agent }));
+  router.use(kftcRoutes({ pool: deps.pool }));
 
   router.post('/users', allow('admin'), async (req, res) => {
     const parsed = newUserSchema.safeParse(req.body);
@@ -185,6 +194,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     try {
       const rows = await listConsents(deps.pool, {
         from: pick('from'), to: pick('to'), payerNumber: pick('payerNumber'), methodCode: pick('methodCode'), status: pick('status'), callSid: pick('callSid'),
+        held: pick('held'), registration: pick('registration'),
       });
       res.json({ consents: rows.map(consentJson), count: rows.length });
     } catch (err) {
@@ -202,7 +212,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
     }
-    res.json({ ...consentJson(row), origin: await consentOrigin(deps.pool, row) });
+    res.json({ ...consentJson(row), origin: await consentOrigin(deps.pool, row), registration: await registrationOf(deps.pool, row.id), hold: await activeHold(deps.pool, row.id) });
   });
 
   router.get('/consents/:id/audio', allow('admin', 'auditor'), async (req, res) => {
@@ -313,6 +323,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       });
       res.setHeader('X-Export-Batch', String(result.batchId ?? ''));
       res.setHeader('X-Export-Count', String(result.count));
+      res.setHeader('X-Export-Cancellations', String(result.cancellations));
       res.setHeader('X-Export-Sha256', result.sha256);
       res.setHeader('X-Export-Excluded', JSON.stringify(result.excluded));
       res.download(out, path.basename(out));

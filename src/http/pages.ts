@@ -7,6 +7,8 @@ import { consentOrigin } from '../consents/origin.js';
 import { maskAccountNumber } from '../shared/mask.js';
 import { kstDayStart, kstIso } from '../shared/time.js';
 import { checkLogin } from '../users/users.js';
+import { activeHold } from '../consents/holdStore.js';
+import { registrationOf } from '../export/resultStore.js';
 import { cookieOptions, cookies, endSession, LOGIN_CSRF_COOKIE, sessionPrincipal, startSession, type SessionPrincipal } from './sessions.js';
 
 /** The auditor's pages (Korean, keyboard and screen-reader friendly): sign-in, search, a consent. */
@@ -98,6 +100,10 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): exp
     if (q.verificationNumber) add('verification_number = ?', q.verificationNumber.trim());
     if (q.method === '4' || q.method === '5') add('method_code = ?', Number(q.method));
     if (q.status && ['ready', 'evidence_failed', 'sent'].includes(q.status)) add('status = ?', q.status);
+    // Issue 18: legal hold and FB0120 registration result.
+    if (q.held === 'true' || q.held === 'false') where.push(`${q.held === 'true' ? '' : 'NOT '}EXISTS (SELECT 1 FROM consent_holds h WHERE h.consent_id = consents.id AND h.released_at IS NULL)`);
+    if (q.registration === 'none') where.push('NOT EXISTS (SELECT 1 FROM consent_registrations g WHERE g.consent_id = consents.id)');
+    else if (q.registration && ['accepted', 'rejected', 'resubmitted'].includes(q.registration)) add('EXISTS (SELECT 1 FROM consent_registrations g WHERE g.consent_id = consents.id AND g.status = ?)', q.registration);
     const from = q.from ? kstDayStart(q.from) : undefined;
     const to = q.to ? kstDayStart(q.to) : undefined;
     if (from) add('consented_at >= ?', from);
@@ -114,6 +120,8 @@ ${field('payerNumber', '납부자번호')}${field('name', '예금주 이름')}${
 ${field('account', '계좌 끝자리', 'inputmode="numeric"')}${field('verificationNumber', '확인번호', 'inputmode="numeric"')}
 <label>방법<select name="method"><option value="">전체</option><option value="5"${q.method === '5' ? ' selected' : ''}>ARS (5)</option><option value="4"${q.method === '4' ? ' selected' : ''}>녹취 (4)</option></select></label>
 <label>상태<select name="status"><option value="">전체</option>${['ready', 'evidence_failed', 'sent'].map((s) => `<option${q.status === s ? ' selected' : ''}>${s}</option>`).join('')}</select></label>
+<label>보존 조치<select name="held"><option value="">전체</option><option value="true"${q.held === 'true' ? ' selected' : ''}>보존 중</option><option value="false"${q.held === 'false' ? ' selected' : ''}>보존 아님</option></select></label>
+<label>등록 결과<select name="registration"><option value="">전체</option>${[['accepted', '정상'], ['rejected', '반려'], ['resubmitted', '재전송 대기'], ['none', '결과 없음']].map(([v, t]) => `<option value="${v}"${q.registration === v ? ' selected' : ''}>${t}</option>`).join('')}</select></label>
 ${field('from', '시작일', 'type="date"')}${field('to', '종료일', 'type="date"')}
 <button>검색</button></form>
 <p aria-live="polite">${rows.length}건</p>
@@ -142,6 +150,15 @@ ${rows
     const events = (await deps.pool.query('SELECT at, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [row.call_sid])).rows;
     const log = await accessLogFor(deps.pool, `consent:${row.id}`);
     const origin = await consentOrigin(deps.pool, row);
+    const registration = await registrationOf(deps.pool, row.id);
+    const hold = await activeHold(deps.pool, row.id);
+    const registrationNames: Record<string, string> = { accepted: '정상 등록', rejected: '반려', resubmitted: '수정 후 재전송 대기' };
+    const kftcHtml = `<h2>금융결제원 등록 결과</h2>${
+      registration
+        ? `<p id="registration" class="${registration.status === 'rejected' ? 'bad' : 'ok'}">${esc(registrationNames[registration.status] ?? registration.status)}: 응답코드 <code>${esc(registration.code)}</code> ${esc(registration.reason)} (${esc(registration.resultFile)}, ${esc(registration.receivedAt)})</p>`
+        : '<p id="registration">아직 결과 파일이 없습니다.</p>'
+    }
+<h2>보존 조치</h2><p id="hold">${hold ? `<strong class="bad">보존 중</strong>: ${esc(hold.reason)} (${esc(hold.heldBy)}, ${esc(hold.heldAt)}). 보존 중에는 보관 기간이 지나도 삭제되지 않습니다.` : '보존 조치 없음'}</p>`;
     const eventNames: Record<string, string> = { start: '녹음 시작', pause: '일시정지', resume: '재개', finish: '답변 표시·녹음 종료' };
     const originHtml =
       origin.kind === 'agent'
@@ -169,9 +186,10 @@ ${rows
 <h2>무결성</h2><p>SHA-256 <code id="sha">${esc(c.sha256)}</code> <button id="verify">지금 검증</button> <span id="verify-result" role="status" aria-live="polite"></span></p>
 <h2>증거 검사 ${c.evidence.passed ? '<span class="ok">통과</span>' : '<span class="bad">실패</span>'}</h2>
 <ul>${c.evidence.checks.map((k: any) => `<li class="${k.ok ? 'ok' : 'bad'}">${esc(k.name)}: ${esc(k.reason)}</li>`).join('')}</ul>
+${kftcHtml}
 <h2>동의 경위</h2>${originHtml}
 <h2>통화 기록</h2><ol>${events.map((e) => `<li><time>${esc(kstIso(e.at))}</time> [${esc(e.step)}] ${esc(describe(e))}</li>`).join('')}</ol>
-<h2>열람 기록</h2><ul id="access-log">${log.map((e: any) => `<li>${esc(kstIso(e.at))} ${esc(e.actor)} ${esc(e.action)} ${esc(e.remote ?? '')}</li>`).join('')}</ul>
+<h2>열람 기록</h2><ul id="access-log">${log.map((e: any) => `<li>${esc(kstIso(e.at))} ${esc(e.actor)} ${esc(e.action)}${e.action === 'hold' || e.action === 'release' ? ` (${esc(e.detail?.reason)})` : ''} ${esc(e.remote ?? '')}</li>`).join('')}</ul>
 <script>
 document.getElementById('verify').onclick = async () => {
   const out = document.getElementById('verify-result');
