@@ -718,8 +718,11 @@ describe('what the voice check may tell (src/consents/voiceCheck.ts)', () => {
     expect(answerVoiceCheck(undefined, '19940424')).toEqual({ found: 'none' });
   });
 
-  it('a payer no longer on file: the consent\'s own birthdate (YYMMDD) decides', () => {
+  it('a payer no longer on file, or whose birthdate changed since: the consent\'s own birthdate (YYMMDD) decides', () => {
     expect(answerVoiceCheck({ ...row, payerBirthDate: null }, '19940424')).toMatchObject({ found: 'consent' });
+    // The payer's birthdate corrected since: the consent's own still decides, not the new one.
+    expect(answerVoiceCheck({ ...row, payerBirthDate: '19940425' }, '19940424')).toMatchObject({ found: 'consent' });
+    expect(answerVoiceCheck({ ...row, payerBirthDate: '19940425' }, '19940425')).toEqual({ found: 'wrongBirthDate' });
   });
 
   it('a company\'s consent: its payer\'s birthdate on file decides; none on file, nothing told', () => {

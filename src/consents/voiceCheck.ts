@@ -48,7 +48,9 @@ export function birthDateMatches(row: ConsentForVoiceCheck, birthDate: string): 
   if (!/^\d{8}$/.test(birthDate) || !isValidBirthDate(birthDate)) return false;
   if (row.holderIdKind === 'birthDate') {
     if (row.holderId !== birthDate.slice(2)) return false;
-    return row.payerBirthDate === null || row.payerBirthDate.slice(2) !== row.holderId || row.payerBirthDate === birthDate;
+    // The consent keeps YYMMDD; the payer on file, when it still has that date, gives the century.
+    const payerGivesCentury = row.payerBirthDate !== null && row.payerBirthDate.slice(2) === row.holderId;
+    return payerGivesCentury ? row.payerBirthDate === birthDate : true;
   }
   return row.payerBirthDate !== null && row.payerBirthDate === birthDate;
 }
