@@ -87,7 +87,7 @@ ${row('녹음 파일 지문 (SHA-256 앞 16자리)', shortFingerprint(c.sha256))
 </div>
 </section>
 <footer>
-<p>발급 ${esc(koreanTime(new Date()))}. 이 확인서는 출금동의 녹음 기록의 요약이며, 녹음 파일은 이용기관과 금융결제원에 보관됩니다.</p>
+<p>발급 ${esc(koreanTime(new Date()))}. 이 확인서는 출금동의 녹음 기록의 요약입니다. 녹음 파일을 가진 분은 확인 페이지에서 파일이 기록과 같은지 대조할 수 있습니다.</p>
 <p class="no-print"><button type="button" id="print">인쇄하기</button></p>
 </footer>
 </main>`;
