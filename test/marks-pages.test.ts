@@ -1,11 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWithinBudget } from '../src/audio/budget.js';
+import { newVerificationNumber } from '../src/consents/verification.js';
 import { markKeys, parsePrivateKey } from '../src/marks/keys.js';
 import { signTimeMark } from '../src/marks/timeMark.js';
 import { speechLike } from '../src/simulator/signals.js';
@@ -26,15 +28,15 @@ let mp3: Buffer;
 let marked: Awaited<ReturnType<typeof storeConsent>>;
 let unmarked: Awaited<ReturnType<typeof storeConsent>>;
 
+/** A consent stored as the pipeline stores it: signed before the insert. */
 async function markedConsent(over: Parameters<typeof storeConsent>[3] = {}) {
   const keys = await markKeys(parsePrivateKey(TEST_SIGNING_KEY));
-  const c = await storeConsent(app.db.pool, path.join(tmp, 'audio'), mp3, { timeMark: 'pending', ...over });
-  const mark = await signTimeMark(keys, { verificationNumber: c.verificationNumber, sha256: c.fileSha256, fileSize: c.fileBytes, consentedAt: c.consentedAt, organizationCode: c.organizationCode, methodCode: c.methodCode });
-  // storeConsent wrote a placeholder: the real mark is set by the pipeline in production; here the test signs it before the trigger fixes it.
-  await app.db.pool.query('ALTER TABLE consents DISABLE TRIGGER consents_time_mark_fixed');
-  await app.db.pool.query('UPDATE consents SET time_mark = $2 WHERE id = $1', [c.id, mark]);
-  await app.db.pool.query('ALTER TABLE consents ENABLE TRIGGER consents_time_mark_fixed');
-  return c;
+  const verificationNumber = newVerificationNumber();
+  const consentedAt = new Date('2026-11-22T03:04:05Z');
+  const timeMark = await signTimeMark(keys, {
+    verificationNumber, sha256: createHash('sha256').update(mp3).digest('hex'), fileSize: mp3.length, consentedAt, organizationCode: '9912345678', methodCode: 5,
+  });
+  return storeConsent(app.db.pool, path.join(tmp, 'audio'), mp3, { verificationNumber, consentedAt, timeMark, ...over });
 }
 
 beforeAll(async () => {
