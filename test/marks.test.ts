@@ -180,8 +180,13 @@ describe('npm run verify-mark', () => {
   }, 60_000);
 
   it('after a key rotation the JWKS lists the new key first and the retired one after it, and old marks still verify', async () => {
-    const oldJwks = await (await fetch(`${app.url}/.well-known/jwks.json`)).text();
-    const newKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const oldJwksServed = await (await fetch(`${app.url}/.well-known/jwks.json`)).text();
+    // npm run rotate-signing-key with the current key configured: a new key and the JWKS to retire.
+    const printed = (await run(TSX, ['src/cli/rotateSigningKey.ts'], { env: { ...process.env, SIGNING_KEY: TEST_SIGNING_KEY, TWILIO_ACCOUNT_SID: '', TWILIO_AUTH_TOKEN: '' } })).stdout;
+    const newKey = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/.exec(printed)![0];
+    const oldJwks = printed.split('\n').find((l) => l.startsWith('{"keys"'))!;
+    expect(JSON.parse(oldJwks)).toEqual(JSON.parse(oldJwksServed));
+    expect(printed).toContain('SIGNING_KEYS_RETIRED');
     const rotated = await startTestApp({ SIGNING_KEY: newKey, SIGNING_KEYS_RETIRED: oldJwks, PIPELINE_WORKERS: 'false' }, app.config.databaseUrl);
     try {
       const jwks = (await (await fetch(`${rotated.url}/.well-known/jwks.json`)).json()) as Jwks;
@@ -189,6 +194,7 @@ describe('npm run verify-mark', () => {
       expect(jwks.keys.map((k) => k.kid)).toHaveLength(2);
       expect(jwks.keys[1]!.kid).toBe(oldKid);
       expect(jwks.keys[0]!.kid).not.toBe(oldKid);
+      expect(jwks.keys[0]!.kid).toBe(/key id \(kid\) (\S+):/.exec(printed)![1]);
       expect(independentlyVerify(consent.timeMark, jwks).ok).toBe(true);
       const byNumber = await verifyMark([file('old.mp3', mp3), '--number', consent.verificationNumber, '--server', rotated.url]);
       expect(byNumber.code, byNumber.out).toBe(0);

@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError } from '../config.js';
-import { newSigningKey, privateKeyPem, publicJwk } from '../marks/keys.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { demoSigningKeyFile, newSigningKey, parsePrivateKey, privateKeyPem, publicJwk } from '../marks/keys.js';
 
 /**
  * npm run rotate-signing-key: prints a new Ed25519 signing key and how to roll it. The current
@@ -10,9 +11,14 @@ async function main(): Promise<void> {
   const jwk = await publicJwk(key);
   let current: Awaited<ReturnType<typeof publicJwk>> | undefined;
   let retired: Awaited<ReturnType<typeof publicJwk>>[] = [];
+  let demoKeyFile: string | undefined;
   try {
     const config = loadConfig();
     if (config.signing.privateKey) current = await publicJwk(config.signing.privateKey);
+    else if (config.demo && existsSync(demoSigningKeyFile(config.dataDir))) {
+      demoKeyFile = demoSigningKeyFile(config.dataDir);
+      current = await publicJwk(parsePrivateKey(readFileSync(demoKeyFile, 'utf8'), demoKeyFile));
+    }
     retired = await Promise.all(config.signing.retired.map(publicJwk));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -24,6 +30,7 @@ async function main(): Promise<void> {
   console.log('To roll it:');
   console.log('1. Keep the private key above secret (a secret store, not the repository).');
   console.log('2. Set SIGNING_KEY to it (the PEM as it is, or with its line breaks written as \\n).');
+  if (demoKeyFile) console.log(`   (Demo mode signs with ${demoKeyFile} while SIGNING_KEY is unset: replacing that file's content also works.)`);
   if (keep.length > 0) {
     console.log('3. Set SIGNING_KEYS_RETIRED to this JWKS, so that marks signed so far keep verifying:\n');
     console.log(JSON.stringify({ keys: keep }));
