@@ -235,18 +235,21 @@ describe('the signing key', () => {
   it('production without SIGNING_KEY, or with a key that is not Ed25519, stops the start with one line', async () => {
     const base = { ...process.env, TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(20), PUBLIC_BASE_URL: 'https://ars.example', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    for (const [env, line] of [
+    const cases = [
       [{ ...base, SIGNING_KEY: '' }, /^configuration: SIGNING_KEY is required with Twilio credentials/],
       [{ ...base, SIGNING_KEY: rsa }, /^configuration: SIGNING_KEY is a rsa key, not Ed25519$/],
       [{ ...base, SIGNING_KEY: 'not a key' }, /^configuration: SIGNING_KEY is not a private key/],
-    ] as const) {
-      const result = await run(TSX, ['src/main.ts'], { env }).then(() => ({ code: 0, stderr: '' }), (err: any) => ({ code: err.code, stderr: String(err.stderr) }));
+    ] as const;
+    const results = await Promise.all(
+      cases.map(([env]) => run(TSX, ['src/main.ts'], { env }).then(() => ({ code: 0, stderr: '' }), (err: any) => ({ code: err.code, stderr: String(err.stderr) }))),
+    );
+    results.forEach((result, i) => {
       expect(result.code).toBe(1);
       const lines = result.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(line);
-    }
-  }, 60_000);
+      expect(lines[0]).toMatch(cases[i]![1]);
+    });
+  }, 90_000);
 
   it('demo mode makes its key once and keeps it under DATA_DIR, readable by its owner only', async () => {
     const dataDir = path.join(tmp, 'demo-data');
