@@ -58,15 +58,6 @@ export function markKeyId(mark: string): string | undefined {
   }
 }
 
-/** The payload a mark carries, without checking anything (for display next to a check). */
-export function markPayloadUnchecked(mark: string): Partial<MarkPayload> | undefined {
-  try {
-    return JSON.parse(Buffer.from(mark.split('.')[1] ?? '', 'base64url').toString('utf8')) as Partial<MarkPayload>;
-  } catch {
-    return undefined;
-  }
-}
-
 export type MarkCheck =
   | { valid: true; keyId: string; payload: MarkPayload }
   | { valid: false; keyId: string | undefined; reason: string };
