@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { KeyObject } from 'node:crypto';
+import { parsePrivateKey, parsePublicKeys, SigningKeyError } from './marks/keys.js';
 
 /** Every setting of the service, parsed once; nothing else reads process.env. */
 
@@ -76,6 +78,10 @@ const envSchema = z.object({
   CALLBACK_RETRY_LIMIT: z.coerce.number().int().min(0).max(50).default(12),
   CALLBACK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** The Ed25519 private key of the time marks (PEM or JWK); demo mode keeps one under DATA_DIR. */
+  SIGNING_KEY: z.string().optional(),
+  /** Retired public keys that stay in the JWKS: a JWKS, a JSON list of JWKs, or PEM public keys. */
+  SIGNING_KEYS_RETIRED: z.string().optional(),
 });
 
 export type Config = {
@@ -121,6 +127,8 @@ export type Config = {
     callbackRetryDelaySeconds: number;
     callbackTimeoutMs: number;
   };
+  /** Time marks: the private key (undefined in demo mode until the service makes or reads its own) and retired public keys. */
+  signing: { privateKey: KeyObject | undefined; retired: KeyObject[] };
 };
 
 function parseQuietHours(value: string): { from: number; to: number } | undefined {
@@ -158,6 +166,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!demo && !e.ADMIN_TOKEN) {
     throw new ConfigError('configuration: ADMIN_TOKEN is required with Twilio credentials');
+  }
+  let signing: Config['signing'];
+  try {
+    signing = {
+      privateKey: e.SIGNING_KEY ? parsePrivateKey(e.SIGNING_KEY) : undefined,
+      retired: e.SIGNING_KEYS_RETIRED ? parsePublicKeys(e.SIGNING_KEYS_RETIRED) : [],
+    };
+  } catch (err) {
+    if (err instanceof SigningKeyError) throw new ConfigError(`configuration: ${err.message}`);
+    throw err;
   }
   const warnings: string[] = [];
   if (e.ADMIN_TOKEN !== undefined && e.ADMIN_TOKEN.length < 16) warnings.push('ADMIN_TOKEN is shorter than 16 characters: easy to guess');
@@ -208,5 +226,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       callbackRetryDelaySeconds: e.CALLBACK_RETRY_DELAY_SECONDS,
       callbackTimeoutMs: e.CALLBACK_TIMEOUT_MS,
     },
+    signing,
   };
 }

@@ -26,6 +26,9 @@ import { DEMO_AGENT_NUMBER, demoRoutes, seedDemoPayers } from './simulator/demo.
 import { createConsentRequests, type ConsentRequests } from './requests/consentRequests.js';
 import { createAgentConsents } from './agent/agentConsents.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
+import { loadMarkKeys } from './marks/marks.js';
+import { markRoutes } from './marks/routes.js';
+import { signTimeMark } from './marks/timeMark.js';
 
 export type RunningService = {
   url: string;
@@ -50,6 +53,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
     // Demo mode: a transfer to an agent reaches the simulator's agent desk (the softphone and /agent).
     for (const s of scenarios.all) s.agentNumber ??= DEMO_AGENT_NUMBER;
   }
+  const markKeys = await loadMarkKeys(config);
   mkdirSync(config.recordingsDir, { recursive: true });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: config.dbPoolSize });
   try {
@@ -80,6 +84,8 @@ export async function startService(config: Config, options: { logger?: Logger } 
     encoder: () => encoder,
     media: config.media,
     reconcileAfterSeconds: config.reconcileAfterSeconds,
+    signTimeMark: (facts) => signTimeMark(markKeys, facts),
+    publicBaseUrl: base,
     onConsentRecorded: async (consent) => requests?.onConsentRecorded(consent),
     onConsentFailed: async (callSid, reason) => requests?.onConsentFailed(callSid, reason),
   });
@@ -119,7 +125,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
-    public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
+    public: express.Router().use(markRoutes({ pool: db.pool, keys: markKeys, publicBaseUrl: base, receiptPerMinute: config.verifyPerMinute })).use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute, keys: markKeys })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
     api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent }),
     ...(standIn
       ? {

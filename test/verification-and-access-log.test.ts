@@ -23,7 +23,7 @@ describe('public verification by number', () => {
     const res = await fetch(`${app.url}/api/verify/${ok.verificationNumber}`);
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toEqual({ valid: true, organization: '한빛에너지', methodCode: 5, consentedAt: '2026-11-22T12:04:05+09:00', sha256: ok.fileSha256 });
+    expect(body).toEqual({ valid: true, organization: '한빛에너지', methodCode: 5, consentedAt: '2026-11-22T12:04:05+09:00', sha256: ok.fileSha256, timeMark: null, keyId: null, timeMarkValid: false });
     const text = JSON.stringify(body);
     for (const secret of ['홍길동', '75023332200333', '940424', 'P1', '+8210']) expect(text).not.toContain(secret);
     expect(await (await fetch(`${app.url}/api/verify/${failed.verificationNumber}`)).json()).toEqual({ valid: false });

@@ -37,6 +37,8 @@ export type NewConsent = {
   durationSeconds: number;
   encoder: string;
   evidence: Evidence;
+  /** The signed time mark (compact JWS), fixed once stored. */
+  timeMark?: string | undefined;
 };
 
 export type ConsentRow = {
@@ -69,6 +71,7 @@ export type ConsentRow = {
   duration_seconds: string;
   encoder: string;
   evidence: Evidence;
+  time_mark: string | null;
   sent_at: Date | null;
   notified_at: Date | null;
   ended_at: Date | null;
@@ -80,7 +83,7 @@ const COLUMNS = [
   'id', 'call_sid', 'recording_sid', 'attempt', 'status', 'method_code', 'consent_by', 'service_type', 'organization_code',
   'organization_name', 'scenario_id', 'payer_number', 'holder_name', 'holder_id_kind', 'holder_id', 'phone', 'bank_code',
   'account_number', 'application_date', 'consented_at', 'verification_number', 'file_extension', 'file_path', 'file_bytes',
-  'file_sha256', 'bitrate_kbps', 'duration_seconds', 'encoder', 'evidence',
+  'file_sha256', 'bitrate_kbps', 'duration_seconds', 'encoder', 'evidence', 'time_mark',
 ] as const;
 
 /** Inserts a consent; false when the recording already has one (a repeated job). */
@@ -89,7 +92,7 @@ export async function insertConsent(db: Db, c: NewConsent): Promise<boolean> {
     c.id, c.callSid, c.recordingSid, c.attempt, c.status, c.methodCode, c.consentBy, c.serviceType, c.organizationCode,
     c.organizationName, c.scenarioId, c.payerNumber, c.holderName, c.holderIdKind, c.holderId, c.phone ?? null, c.bankCode,
     c.accountNumber, c.applicationDate, c.consentedAt, c.verificationNumber, c.fileExtension, c.filePath, c.fileBytes,
-    c.fileSha256, c.bitrateKbps, c.durationSeconds, c.encoder, c.evidence,
+    c.fileSha256, c.bitrateKbps, c.durationSeconds, c.encoder, c.evidence, c.timeMark ?? null,
   ];
   const r = await db.query(
     `INSERT INTO consents (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
@@ -137,6 +140,7 @@ export function consentJson(row: ConsentRow): Record<string, unknown> {
     durationSeconds: Number(row.duration_seconds),
     encoder: row.encoder,
     evidence: row.evidence,
+    timeMark: row.time_mark ?? null,
     sentAt: row.sent_at ? kstIso(row.sent_at) : null,
     endedAt: row.ended_at ? kstIso(row.ended_at) : null,
     supersededAt: row.superseded_at ? kstIso(row.superseded_at) : null,

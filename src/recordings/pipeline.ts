@@ -22,6 +22,7 @@ import { downloadRecordingWav, MediaError, recordingMediaPath, type MediaOptions
 import type { TwilioRest, TwilioSettings } from '../telephony/rest.js';
 import { evidencePath, sha256, sha256Async, sha256File, writeFileAtomic } from '../shared/files.js';
 import { QUEUES, type JobQueue } from '../jobs/queue.js';
+import type { MarkFacts } from '../marks/timeMark.js';
 
 /**
  * From Twilio's recording status callback to the consent record: store the callback, fetch the
@@ -42,6 +43,10 @@ export type PipelineDeps = {
   encoder: () => Encoder;
   media: MediaOptions;
   reconcileAfterSeconds: number;
+  /** Signs the consent's time mark (진본마크), stored with the record. */
+  signTimeMark: (facts: MarkFacts) => Promise<string>;
+  /** The payer's receipt link in the registration SMS: PUBLIC_BASE_URL/r/<number>. */
+  publicBaseUrl: string;
   /** After a consent record is stored (ready or evidence_failed): consent requests follow it. */
   onConsentRecorded?: (consent: ConsentRow) => Promise<void>;
   /** A consent was given but its recording could not be made evidence. */
@@ -328,7 +333,13 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     const consentedAt = new Date(Math.floor(subject.consentedAt.getTime() / 1000) * 1000);
     const { scenario, payer, account } = subject;
     const serviceType = scenario.organization.serviceType;
+    const organizationCode = scenario.organization.codes[serviceType]!;
+    const fileSha256 = sha256(encoded.mp3);
     for (let tries = 0; ; tries++) {
+      const verificationNumber = newVerificationNumber();
+      const timeMark = await deps.signTimeMark({
+        verificationNumber, sha256: fileSha256, fileSize: encoded.mp3.length, consentedAt, organizationCode, methodCode: subject.methodCode,
+      });
       try {
         await insertConsent(pool, {
           id,
@@ -339,7 +350,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
           methodCode: subject.methodCode,
           consentBy: subject.consentBy,
           serviceType,
-          organizationCode: scenario.organization.codes[serviceType]!,
+          organizationCode,
           organizationName: scenario.organization.name,
           scenarioId: scenario.id,
           payerNumber: payer.payerNumber,
@@ -351,15 +362,16 @@ export function createRecordingPipeline(deps: PipelineDeps) {
           accountNumber: account.accountNumber,
           applicationDate: kstDate(consentedAt),
           consentedAt,
-          verificationNumber: newVerificationNumber(),
+          verificationNumber,
           fileExtension: 'mp3',
           filePath: mp3Path,
           fileBytes: encoded.mp3.length,
-          fileSha256: sha256(encoded.mp3),
+          fileSha256,
           bitrateKbps: encoded.kbps,
           durationSeconds: Math.round(encoded.info.durationSeconds * 1000) / 1000,
           encoder: encoded.encoder,
           evidence,
+          timeMark,
         });
         break;
       } catch (err) {
@@ -441,7 +453,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     const claimed = await pool.query('UPDATE consents SET notified_at = now() WHERE id = $1 AND notified_at IS NULL', [consent.id]);
     if (claimed.rowCount === 0) return;
     const account = consent.account_number.slice(-4);
-    const text = `[${consent.organization_name}] 자동납부 출금동의가 등록되었습니다. 계좌 끝자리 ${account}, 확인번호 ${consent.verification_number}`;
+    const text = `[${consent.organization_name}] 자동납부 출금동의가 등록되었습니다. 계좌 끝자리 ${account}, 확인번호 ${consent.verification_number}, 확인서 ${deps.publicBaseUrl}/r/${consent.verification_number}`;
     try {
       await deps.twilio.sendSms(consent.phone, text);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,8 @@ export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const PUBLIC_BASE_URL = 'https://ars.example.test';
 export const TWILIO_API = 'https://api.twilio.com';
+/** The time marks' key of test apps (production mode needs SIGNING_KEY): one per test process. */
+export const TEST_SIGNING_KEY = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
 /** A fresh, empty database on the test server, for one test file. */
 export async function freshDatabase(): Promise<string> {
@@ -39,6 +41,7 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
     TWILIO_SMS_FROM: '+15005550006',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    SIGNING_KEY: TEST_SIGNING_KEY,
     RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-rec-')),
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-data-')),
     SCENARIOS_DIR: path.resolve('scenarios'),

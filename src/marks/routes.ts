@@ -1,0 +1,108 @@
+import { fileURLToPath } from 'node:url';
+import express, { type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type pg from 'pg';
+import { logAccess, remoteOf } from '../audit/accessLog.js';
+import { isWellFormedVerificationNumber } from '../consents/verification.js';
+import { sessionPrincipal } from '../http/sessions.js';
+import type { MarkKeys } from './keys.js';
+import { birthdateFormHtml, page, receiptHtml } from './receiptPage.js';
+import { receiptConsentById, receiptConsentByNumber, recentReceiptDenials } from './store.js';
+import { verifyPageHtml } from './verifyPage.js';
+
+/**
+ * The marks' public face: the JWKS, the /verify page, its static files, and the receipts
+ * (출금동의 확인서) for auditors and for the payer (behind the holder's birthdate).
+ */
+
+/** Wrong birthdates for one receipt within an hour before it stops answering for that hour. */
+export const RECEIPT_DENIALS_PER_HOUR = 5;
+
+export function markRoutes(deps: { pool: pg.Pool; keys: MarkKeys; publicBaseUrl: string; receiptPerMinute: number }): express.Router {
+  const router = express.Router();
+
+  router.get('/.well-known/jwks.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').type('application/jwk-set+json').send(JSON.stringify(deps.keys.jwks));
+  });
+
+  router.use('/assets/marks', express.static(fileURLToPath(new URL('./assets/', import.meta.url)), { index: false, maxAge: '1h' }));
+
+  router.get('/verify', (req, res) => {
+    const n = typeof req.query.number === 'string' && /^\d{16}$/.test(req.query.number) ? req.query.number : undefined;
+    res.type('html').send(verifyPageHtml(n));
+  });
+
+  router.get('/consents/:id/receipt', async (req, res) => {
+    const session = await sessionPrincipal(deps.pool, req);
+    if (!session) {
+      res.redirect(303, '/login');
+      return;
+    }
+    if (session.role !== 'auditor' && session.role !== 'admin') {
+      res.status(403).type('html').send(page('권한 없음', '<main><h1>권한 없음</h1><p>이 화면은 감사 담당자와 관리자만 볼 수 있습니다.</p></main>'));
+      return;
+    }
+    const consent = await receiptConsentById(deps.pool, String(req.params.id));
+    if (!consent) {
+      res.status(404).type('html').send(page('찾을 수 없음', '<main><h1>찾을 수 없음</h1><p>그런 출금동의가 없습니다.</p></main>'));
+      return;
+    }
+    await logAccess(deps.pool, { actor: session.actor, action: 'receipt-view', target: `consent:${consent.id}`, remote: remoteOf(req) });
+    res.type('html').send(await receiptHtml(consent, deps.publicBaseUrl, { forAuditor: true }));
+  });
+
+  const receiptLimiter = rateLimit({
+    windowMs: 60_000,
+    limit: deps.receiptPerMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, res) => {
+      res.status(429).set('Retry-After', '60').type('html').send(birthdateFormPage('요청이 너무 많습니다. 1분 뒤에 다시 시도해 주세요.'));
+    },
+  });
+  const birthdateFormPage = (message: string) => page('출금동의 확인서', `<main><h1>출금동의 확인서</h1><p class="warning" role="alert">${message}</p></main>`);
+
+  const wellFormed = (req: Request, res: Response): string | undefined => {
+    const number = String(req.params.number ?? '');
+    if (isWellFormedVerificationNumber(number)) return number;
+    res.status(404).type('html').send(page('찾을 수 없음', '<main><h1>찾을 수 없음</h1><p>확인번호가 올바르지 않습니다. 문자에 적힌 주소를 다시 확인해 주세요.</p></main>'));
+    return undefined;
+  };
+
+  // The form alone tells nothing: whether the number is registered shows only with the birthdate.
+  router.get('/r/:number', receiptLimiter, (req, res) => {
+    const number = wellFormed(req, res);
+    if (number) res.set('Cache-Control', 'no-store').type('html').send(birthdateFormHtml(number));
+  });
+
+  router.post('/r/:number', receiptLimiter, express.urlencoded({ extended: false, limit: '2kb' }), async (req, res) => {
+    const number = wellFormed(req, res);
+    if (!number) return;
+    res.set('Cache-Control', 'no-store');
+    const given = String((req.body as Record<string, unknown>).birthdate ?? '').replace(/[\s.\-/]/g, '');
+    const consent = await receiptConsentByNumber(deps.pool, number);
+    const target = consent ? `consent:${consent.id}` : `receipt:${number}`;
+    if ((await recentReceiptDenials(deps.pool, target, 3600)) >= RECEIPT_DENIALS_PER_HOUR) {
+      await logAccess(deps.pool, { actor: 'payer', action: 'receipt-locked', target, remote: remoteOf(req) });
+      res.status(429).set('Retry-After', '3600').type('html').send(birthdateFormHtml(number, '생년월일이 여러 번 맞지 않아 1시간 동안 확인서를 열 수 없습니다.'));
+      return;
+    }
+    if (!consent || !holderMatches(consent.holderId, given)) {
+      // The log keeps that someone tried, never what they typed.
+      await logAccess(deps.pool, { actor: 'payer', action: 'receipt-denied', target, remote: remoteOf(req) });
+      res.status(403).type('html').send(birthdateFormHtml(number, '확인번호 또는 생년월일이 맞지 않습니다.'));
+      return;
+    }
+    await logAccess(deps.pool, { actor: 'payer', action: 'receipt-view', target, remote: remoteOf(req) });
+    res.type('html').send(await receiptHtml(consent, deps.publicBaseUrl, { forAuditor: false }));
+  });
+
+  return router;
+}
+
+/** The holder's id on the record (YYMMDD, or a 10-digit business number) against what was typed (YYMMDD or YYYYMMDD). */
+export function holderMatches(holderId: string, given: string): boolean {
+  if (!/^\d{6,10}$/.test(given)) return false;
+  if (holderId.length === 10) return given === holderId;
+  return given.length === 8 ? given.slice(2) === holderId : given === holderId;
+}
