@@ -11,6 +11,7 @@ import { createHttpApp } from './http/app.js';
 import { publicRoutes } from './http/publicRoutes.js';
 import { pageRoutes } from './http/pages.js';
 import { agentPage } from './http/agentPage.js';
+import { assetRoutes } from './web/assets.js';
 import express from 'express';
 import { twilioRoutes } from './http/twilioRoutes.js';
 import { createLogger, type Logger } from './log.js';
@@ -119,7 +120,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
-    public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
+    public: express.Router().use(await assetRoutes()).use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
     api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent }),
     ...(standIn
       ? {
