@@ -15,6 +15,7 @@ import { checkLogin, createUser, issueToken, newUserSchema, type Principal } fro
 import { RequestRefused, type ConsentRequests } from '../requests/consentRequests.js';
 import type { AgentConsents } from '../agent/agentConsents.js';
 import { agentRoutes } from './agentRoutes.js';
+import { pageApiRoutes } from './pageApiRoutes.js';
 import { organizationCodeProblem } from '../kftc/rules.js';
 import { consentOrigin } from '../consents/origin.js';
 
@@ -69,6 +70,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
 
   router.use(authenticate(deps.pool, deps.adminToken));
   router.use(agentRoutes({ pool: deps.pool, agent: deps.agent }));
+  router.use(pageApiRoutes({ pool: deps.pool }));
 
   router.post('/users', allow('admin'), async (req, res) => {
     const parsed = newUserSchema.safeParse(req.body);
@@ -211,7 +213,9 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
     }
-    await logAccess(deps.pool, req, req.headers.range ? 'replay' : 'download', `consent:${row.id}`, req.headers.range ? { range: req.headers.range } : {});
+    // The auditor page's player logs its replay when playback starts (POST …/replay), not per fetched range.
+    const player = req.query.via === 'player' && 'csrf' in (res.locals.principal as object);
+    if (!player) await logAccess(deps.pool, req, req.headers.range ? 'replay' : 'download', `consent:${row.id}`, req.headers.range ? { range: req.headers.range } : {});
     if (req.query.download) res.attachment(`consent-${row.id}.mp3`);
     res.setHeader('Content-Type', 'audio/mpeg');
     res.setHeader('Cache-Control', 'private, no-store');

@@ -46,7 +46,7 @@ export function checkPageFilters(q: PageFilters) {
   const verificationNumber = one(q, 'verificationNumber')?.replace(/[\s-]/g, '');
   const methodCode = one(q, 'methodCode');
   const status = one(q, 'status');
-  if (payerNumber && !/^\d{1,30}$/.test(payerNumber)) throw invalid('payerNumber', 'must be digits', '납부자번호는 숫자로 입력해 주세요.');
+  if (payerNumber && !/^[0-9A-Za-z-]{1,30}$/.test(payerNumber)) throw invalid('payerNumber', 'must be letters and digits', '납부자번호는 영문자와 숫자로 입력해 주세요.');
   if (accountLast && !/^\d{1,6}$/.test(accountLast)) throw invalid('accountLast', 'must be 1 to 6 digits', '계좌 끝자리는 숫자 1~6자리로 입력해 주세요.');
   if (verificationNumber && !/^\d{16}$/.test(verificationNumber)) throw invalid('verificationNumber', 'must be 16 digits', '확인번호는 숫자 16자리입니다.');
   if (methodCode && methodCode !== '4' && methodCode !== '5') throw invalid('methodCode', 'must be 4 or 5', '방법은 ARS 또는 상담원 녹취 중에서 골라 주세요.');
