@@ -96,7 +96,8 @@ function App() {
   const pauseButton = useRef<HTMLButtonElement>(null);
   const resumeButton = useRef<HTMLButtonElement>(null);
   const resultHeading = useRef<HTMLParagraphElement>(null);
-  const focusNext = useRef<'pause' | 'resume' | 'result' | 'flow' | null>(null);
+  const bankInput = useRef<HTMLInputElement>(null);
+  const focusNext = useRef<'pause' | 'resume' | 'result' | 'flow' | 'bank' | null>(null);
 
   const show = (a: Shown) => {
     setCurrent(a);
@@ -134,6 +135,7 @@ function App() {
     else if (target === 'resume') resumeButton.current?.focus();
     else if (target === 'result') resultHeading.current?.focus();
     else if (target === 'flow') flowHeading.current?.focus();
+    else if (target === 'bank') bankInput.current?.focus();
   });
 
   const choose = (c: LiveCall) => {
@@ -231,7 +233,7 @@ function App() {
         <CallList calls={calls} chosen={chosen} onChoose={choose} />
       </section>
 
-      {chosen ? (
+      {chosen && (current || !calls || calls.some((c) => c.callSid === chosen)) ? (
         <section aria-labelledby="flow-h">
           <h2 id="flow-h" tabIndex={-1} ref={flowHeading}>
             녹취 동의
@@ -253,6 +255,7 @@ function App() {
                       onClick={() => {
                         setPayer({ payerNumber: p.payerNumber, name: p.name });
                         setResults(null);
+                        focusNext.current = 'bank';
                       }}
                     >
                       선택: {p.name} ({p.payerNumber}
@@ -272,7 +275,7 @@ function App() {
             <div class="row">
               <label>
                 은행코드
-                <input id="bank" value={bank} inputMode="numeric" maxLength={3} autoComplete="off" disabled={live} onInput={(e) => setBank((e.target as HTMLInputElement).value)} />
+                <input id="bank" ref={bankInput} value={bank} inputMode="numeric" maxLength={3} autoComplete="off" disabled={live} onInput={(e) => setBank((e.target as HTMLInputElement).value)} />
               </label>
               <label>
                 계좌번호
