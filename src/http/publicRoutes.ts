@@ -3,6 +3,8 @@ import { rateLimit } from 'express-rate-limit';
 import type pg from 'pg';
 import { kstIso } from '../shared/time.js';
 import { isWellFormedVerificationNumber } from '../consents/verification.js';
+import { sendPage } from '../web/layout.js';
+import { VerifyPage } from '../web/verifyPage.js';
 
 /**
  * Public verification of a consent by its 16-digit verification number: valid or not, the
@@ -15,17 +17,21 @@ export function publicRoutes(deps: { pool: pg.Pool; verifyPerMinute: number }): 
     limit: deps.verifyPerMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    message: { error: 'rate_limited', reason: 'too many verification requests; try again in a minute' },
+    message: { error: 'rate_limited', reason: 'too many verification requests; try again in a minute', message: '확인 요청이 너무 많습니다. 1분 뒤에 다시 시도해 주세요.' },
   });
 
   router.get('/api/verify/:number', limiter, async (req, res) => {
-    const number = String(req.params.number ?? '');
+    // Written as people write it: 4288-4995-2236-1665 or 4288 4995 2236 1665.
+    const number = String(req.params.number ?? '').replace(/[\s-]/g, '');
     if (!/^\d{16}$/.test(number)) {
-      res.status(400).json({ error: 'validation', field: 'number', reason: 'a verification number is 16 digits' });
+      res.status(400).json({ error: 'validation', field: 'number', reason: 'a verification number is 16 digits', message: '확인번호는 숫자 16자리입니다.' });
       return;
     }
     if (!isWellFormedVerificationNumber(number)) {
-      res.status(400).json({ error: 'validation', field: 'number', reason: 'the check digit does not match: the number is mistyped' });
+      res.status(400).json({
+        error: 'validation', field: 'number', reason: 'the check digit does not match: the number is mistyped',
+        message: '확인번호의 마지막 검증 숫자가 맞지 않습니다. 잘못 입력한 숫자가 없는지 확인해 주세요.',
+      });
       return;
     }
     const r = await deps.pool.query<{ organization_name: string; method_code: number; consented_at: Date; file_sha256: string }>(
@@ -40,29 +46,8 @@ export function publicRoutes(deps: { pool: pg.Pool; verifyPerMinute: number }): 
     res.json({ valid: true, organization: row.organization_name, methodCode: row.method_code, consentedAt: kstIso(row.consented_at), sha256: row.file_sha256 });
   });
 
-  router.get('/verify', (_req, res) => {
-    res.type('html').send(`<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>출금동의 확인</title>
-<style>body{font-family:system-ui,"Noto Sans KR",sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}input{font-size:1.2rem;width:18ch}button{font-size:1.1rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}</style></head>
-<body><h1>출금동의 확인</h1>
-<form id="f"><label for="n">확인번호 (16자리)</label><br><input id="n" inputmode="numeric" pattern="\\d{16}" maxlength="16" required autocomplete="off"> <button>확인</button></form>
-<div id="out" role="status" aria-live="polite"></div>
-<script>
-document.getElementById('f').onsubmit = async (e) => {
-  e.preventDefault();
-  const out = document.getElementById('out');
-  const r = await fetch('/api/verify/' + encodeURIComponent(document.getElementById('n').value.trim()));
-  const j = await r.json();
-  if (!r.ok) { out.textContent = j.reason || '확인할 수 없습니다.'; return; }
-  if (!j.valid) { out.textContent = '등록된 출금동의가 없습니다.'; return; }
-  const dl = document.createElement('dl');
-  for (const [k, v] of [['결과', '유효한 출금동의'], ['기관', j.organization], ['방법', j.methodCode === 5 ? 'ARS (5)' : '녹취 (4)'], ['동의 일시', j.consentedAt], ['파일 SHA-256', j.sha256]]) {
-    const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; dl.append(dt, dd);
-  }
-  out.replaceChildren(dl);
-};
-</script></body></html>`);
+  router.get('/verify', (req, res) => {
+    sendPage(res, VerifyPage({ number: typeof req.query.number === 'string' ? req.query.number.slice(0, 40) : undefined }));
   });
   return router;
 }
