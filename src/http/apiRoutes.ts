@@ -16,6 +16,7 @@ import { RequestRefused, type ConsentRequests } from '../requests/consentRequest
 import type { AgentConsents } from '../agent/agentConsents.js';
 import { agentRoutes } from './agentRoutes.js';
 import { pageApiRoutes } from './pageApiRoutes.js';
+import { koreanValidationMessage } from '../shared/koreanMessages.js';
 import { organizationCodeProblem } from '../kftc/rules.js';
 import { consentOrigin } from '../consents/origin.js';
 
@@ -28,7 +29,7 @@ async function logAccess(pool: pg.Pool, req: express.Request, action: string, ta
 
 function sendValidationError(res: express.Response, error: z.ZodError): void {
   const { field, reason } = firstProblem(error);
-  res.status(400).json({ error: 'validation', field, reason, message: `${field} ${reason}` });
+  res.status(400).json({ error: 'validation', field, reason, message: koreanValidationMessage(field, reason) });
 }
 
 const exportSchema = z
