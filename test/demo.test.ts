@@ -125,7 +125,10 @@ describe('demo mode', () => {
       await page.getByLabel('발신 번호').fill('+821099990000');
       await page.getByRole('button', { name: '전화 받기 대기' }).click();
       await page.getByText('번호로 오는 전화를 기다립니다').waitFor();
-      const { adminToken } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      // The demo has an admin user, so the API takes its personal token (ADMIN_TOKEN only bootstraps the first admin).
+      const { adminPassword } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      const issued = await fetch(`${base}/api/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
+      const adminToken = ((await issued.json()) as { token: string }).token;
       const res = await fetch(`${base}/api/consent-requests`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
@@ -162,7 +165,7 @@ describe('demo mode', () => {
       const agent = await (await browser.newContext()).newPage();
       await signIn(agent, base, 'agent', agentPassword);
       await agent.waitForURL(/\/agent$/);
-      await agent.getByRole('button', { name: '이 통화 선택' }).click();
+      await agent.getByRole('button', { name: /통화 선택$/ }).click();
       await expect(agent.locator('#payer-chosen').textContent()).resolves.toContain('홍길동');
       await agent.getByLabel('은행코드').fill('081');
       await agent.getByLabel('계좌번호').fill('75023332200333');
@@ -171,7 +174,7 @@ describe('demo mode', () => {
       await phone.getByRole('button', { name: '“예” 말하기' }).click();
       await phone.getByText('말함: 예').first().waitFor();
       await agent.getByRole('button', { name: '동의함' }).click();
-      await agent.locator('#message', { hasText: '출금동의 기록 완료 (ready)' }).waitFor({ timeout: 45_000 });
+      await agent.locator('#message', { hasText: '출금동의 기록이 완료되었습니다' }).waitFor({ timeout: 45_000 });
       await phone.getByRole('button', { name: '끊기' }).click();
     } finally {
       await browser?.close();

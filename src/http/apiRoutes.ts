@@ -81,7 +81,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     }
     const created = await createUser(deps.pool, parsed.data);
     if (created === 'exists') {
-      res.status(409).json({ error: 'conflict', field: 'username', reason: 'a user with that name exists' });
+      res.status(409).json({ error: 'conflict', field: 'username', reason: 'a user with that name exists', message: '같은 아이디가 이미 있습니다.' });
       return;
     }
     await logAccess(deps.pool, req, 'create-user', `user:${parsed.data.username}`, { role: parsed.data.role });

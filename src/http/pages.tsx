@@ -39,12 +39,6 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): exp
     sendPage(res, <LoginPage csrf={csrf} message={message} />, status);
   };
 
-  router.get('/', async (req, res) => {
-    const session = await sessionPrincipal(deps.pool, req);
-    if (!session) return res.redirect(303, '/login');
-    res.redirect(303, session.role === 'agent' ? '/agent' : session.role === 'admin' || session.role === 'auditor' ? '/consents' : '/login');
-  });
-
   router.get('/login', (_req, res) => loginForm(res, 200));
 
   router.post('/login', async (req, res) => {

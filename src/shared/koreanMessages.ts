@@ -32,6 +32,9 @@ export function koreanValidationMessage(field: string | undefined, reason: strin
   const what = fieldName(field);
   if (/is required/.test(reason)) return `${what}을(를) 입력해 주세요.`;
   if (/not a known field/.test(reason)) return '알 수 없는 항목이 들어 있습니다.';
+  if (field === 'username' && /lower-case/.test(reason)) return '아이디는 영문 소문자, 숫자, 점(.), 하이픈(-), 밑줄(_)로 3~40자입니다.';
+  if (field === 'password' && /at least/.test(reason)) return '비밀번호는 12자 이상이어야 합니다.';
+  if (field === 'role') return '역할을 목록에서 골라 주세요.';
   if (field === 'bankCode' && /3-digit/.test(reason)) return '은행코드는 숫자 3자리입니다 (예: 004).';
   if (/unknown bank|no bank|not a KFTC bank/i.test(reason)) return '등록되지 않은 은행코드입니다.';
   const lengths = /must have ([\d or]+) digits for this bank/.exec(reason);

@@ -25,8 +25,11 @@ export const DEMO_PAYERS = [
   { payerNumber: '100300', name: '김영희', birthDate: '19800102', phone: '+821099990000', amountDue: 38000 },
 ];
 
-export async function seedDemoPayers(pool: pg.Pool, agentPassword: string | undefined): Promise<void> {
+export async function seedDemoPayers(pool: pg.Pool, agentPassword: string | undefined, others: { adminPassword?: string | undefined; auditorPassword?: string | undefined } = {}): Promise<void> {
   for (const p of DEMO_PAYERS) await upsertPayer(pool, p);
+  // The demo's auditor (for /consents) and admin (for /admin/users); their passwords are in demo-secrets.json.
+  if (others.auditorPassword) await createUser(pool, { username: 'auditor', password: others.auditorPassword, role: 'auditor' });
+  if (others.adminPassword) await createUser(pool, { username: 'admin', password: others.adminPassword, role: 'admin' });
   if (agentPassword) {
     // The demo agent, for the agent console: its password is kept in demo-secrets.json.
     if ((await createUser(pool, { username: 'agent', password: agentPassword, role: 'agent' })) === 'exists') {

@@ -38,7 +38,7 @@ export function ErrorPage(props: { status: number; viewer?: Viewer | undefined; 
     <Layout title={title} viewer={props.viewer}>
       <p>{text}</p>
       <p>
-        <a href="/">처음 화면으로</a>
+        <a href={props.viewer ? (props.viewer.role === 'agent' ? '/agent' : '/consents') : '/login'}>처음 화면으로</a>
       </p>
     </Layout>
   );

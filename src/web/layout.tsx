@@ -26,7 +26,9 @@ export function Layout(props: { title: string; viewer?: Viewer | undefined; scri
       </head>
       <body>
         <header class="site">
-          <a class="product" href="/">{PRODUCT}</a>
+          <a class="product" href={agent && !auditor ? '/agent' : auditor ? '/consents' : '/verify'}>
+            {PRODUCT}
+          </a>
           {viewer ? (
             <nav aria-label="메뉴">
               {auditor ? <a href="/consents">동의 검색</a> : null}
