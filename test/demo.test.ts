@@ -110,7 +110,7 @@ describe('demo mode', () => {
           }),
       );
       expect(duration).toBeGreaterThan(10);
-      await page.screenshot({ path: path.join(os.tmpdir(), 'softphone.png') });
+      await page.screenshot({ path: screenshotPath('softphone-1280'), fullPage: true });
     } finally {
       await browser?.close();
     }
