@@ -166,3 +166,32 @@ describe.skipIf(noChromium)('every page at 390 px and in Korean', () => {
     expect(await missing.text()).toContain('페이지를 찾을 수 없습니다');
   });
 });
+
+describe.skipIf(noChromium)('user management', () => {
+  it('an admin creates a user, changes the role, disables and enables it, in Korean at 390 px', async () => {
+    await api(app, 'POST', '/api/users', { username: 'boss', password: 'boss-password-123', role: 'admin' });
+    const page = await browser!.newPage({ viewport: PHONE });
+    await signIn(page, app.url, 'boss', 'boss-password-123');
+    await page.waitForURL(/\/consents$/);
+    await page.getByRole('link', { name: '사용자 관리' }).click();
+    await page.waitForURL(/\/admin\/users$/);
+    await page.getByLabel(/^아이디/).fill('newagent');
+    await page.getByLabel(/^처음 비밀번호/).fill('short');
+    await page.getByRole('button', { name: '사용자 만들기' }).click();
+    await page.getByText('비밀번호는 12자 이상이어야 합니다.').waitFor();
+    await page.getByLabel(/^처음 비밀번호/).fill('new-agent-password-1');
+    await page.locator('form.stack select').selectOption('agent');
+    await page.getByRole('button', { name: '사용자 만들기' }).click();
+    await page.getByText('사용자 newagent을(를) 만들었습니다.').waitFor();
+    await page.getByLabel('newagent 역할').selectOption('auditor');
+    await page.getByText('newagent의 역할을 감사 담당자(으)로 바꿨습니다.').waitFor();
+    await page.getByRole('button', { name: 'newagent 사용 중지' }).click();
+    await page.getByRole('button', { name: 'newagent 다시 사용' }).waitFor();
+    const users = (await api(app, 'GET', '/api/users', undefined, (await api(app, 'POST', '/api/tokens', { username: 'boss', password: 'boss-password-123' }, 'none')).json.token)).json.users;
+    expect(users.find((u: any) => u.username === 'newagent')).toMatchObject({ role: 'auditor', disabledAt: expect.any(String) });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    expect(await englishWords(page, [/^(newagent|boss|auditor)$/])).toEqual([]);
+    await page.screenshot({ path: screenshotPath('admin-users-390'), fullPage: true });
+    await page.close();
+  }, 60_000);
+});

@@ -55,7 +55,7 @@ function App() {
       try {
         const r = await api<{ token: string }>('POST', '/api/tokens', { username: me, password: tokenForm.password, name: tokenForm.name || '웹에서 발급' });
         setTokenForm({ name: '', password: '' });
-        setMessage({ text: '새 API 토큰입니다. 지금만 보이니 안전한 곳에 옮겨 두세요.', secret: r.token });
+        setMessage({ text: '새 연동 토큰입니다. 지금만 보이니 안전한 곳에 옮겨 두세요.', secret: r.token });
         await load();
       } catch (e) {
         setMessage({ text: (e as Error).message, bad: true });
@@ -179,7 +179,7 @@ function App() {
         <button class="primary">사용자 만들기</button>
       </form>
 
-      <h2>내 API 토큰</h2>
+      <h2>내 연동 토큰</h2>
       <ul>
         {tokens.map((t) => (
           <li key={t.id}>
