@@ -98,6 +98,9 @@ export type Config = {
   demo: boolean;
   /** Demo mode: the password of the demo agent (user "agent") for the agent console. */
   demoAgentPassword?: string | undefined;
+  /** Demo mode: passwords of the demo's `admin` and `auditor` users (demo-secrets.json). */
+  demoAdminPassword?: string | undefined;
+  demoAuditorPassword?: string | undefined;
   twilio: {
     accountSid: string;
     authToken: string;

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { ScenarioError } from './scenario/loader.js';
 import { startService } from './service.js';
 import { applyDemoSecrets } from './simulator/demoSecrets.js';
+import { checkLogin, issueToken } from './users/users.js';
 
 async function main(): Promise<void> {
   // A library failing inside start-up (e.g. the embedded database's binaries cannot run) is one
@@ -17,8 +18,13 @@ async function main(): Promise<void> {
   const service = await startService(config);
   if (config.demo) {
     console.log(`Demo mode (no Twilio credentials): open ${config.publicBaseUrl}/ for the softphone, or run: npm run call -- --from +821012345678 --keys "2 19940424 081 75023332200333# 1"`);
-    console.log(`API bearer token (kept in ${config.dataDir}/demo-secrets.json): ${config.adminToken}`);
+    console.log(`Simulator token for /_sim (kept in ${config.dataDir}/demo-secrets.json): ${config.adminToken}`);
     console.log(`Agent console: ${config.publicBaseUrl}/agent, user "agent", password ${config.demoAgentPassword}`);
+    console.log(`Auditor pages: ${config.publicBaseUrl}/consents, user "auditor", password ${config.demoAuditorPassword}`);
+    console.log(`User management: ${config.publicBaseUrl}/admin/users, user "admin", password ${config.demoAdminPassword}`);
+    // ADMIN_TOKEN only bootstraps the first admin, and the demo has one: the API takes the admin's personal token.
+    const login = await checkLogin(service.db.pool, 'admin', config.demoAdminPassword ?? '');
+    if (login.ok) console.log(`API token of "admin" (for /api): ${await issueToken(service.db.pool, login.userId, 'demo start-up')}`);
   }
   process.removeListener('uncaughtException', startupFailure);
   const stop = async (signal: string) => {

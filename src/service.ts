@@ -11,6 +11,8 @@ import { createHttpApp } from './http/app.js';
 import { publicRoutes } from './http/publicRoutes.js';
 import { pageRoutes } from './http/pages.js';
 import { agentPage } from './http/agentPage.js';
+import { assetRoutes } from './web/assets.js';
+import { adminPages } from './http/adminPages.js';
 import express from 'express';
 import { twilioRoutes } from './http/twilioRoutes.js';
 import { createLogger, type Logger } from './log.js';
@@ -119,13 +121,13 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   let port = config.port;
   const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
-  if (standIn) await seedDemoPayers(db.pool, config.demoAgentPassword);
+  if (standIn) await seedDemoPayers(db.pool, config.demoAgentPassword, { adminPassword: config.demoAdminPassword, auditorPassword: config.demoAuditorPassword });
   const app = createHttpApp({
     log,
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
-    public: express.Router().use(markRoutes({ pool: db.pool, keys: markKeys, publicBaseUrl: base, receiptPerMinute: config.verifyPerMinute })).use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute, keys: markKeys })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
+    public: express.Router().use(await assetRoutes()).use(markRoutes({ pool: db.pool, keys: markKeys, publicBaseUrl: base, receiptPerMinute: config.verifyPerMinute })).use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute, keys: markKeys })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })).use(adminPages({ pool: db.pool })),
     api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent }),
     ...(standIn
       ? {

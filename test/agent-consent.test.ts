@@ -8,7 +8,7 @@ import { api, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, 
 import { until } from './support/callbacks.js';
 import { decodedConsentAudio, waitForConsent } from './support/recording.js';
 import { scenariosDir } from './support/scenarios.js';
-import { launchChromium, noChromium, signIn } from './support/browser.js';
+import { englishWords, focusedName, horizontalOverflow, launchChromium, noChromium, PHONE, screenshotPath, signIn, tabTo } from './support/browser.js';
 
 /**
  * Agent-recorded consent (method 4): a call the ARS hands to an agent, the agent marks the consent
@@ -215,11 +215,11 @@ describe('agent-recorded consent (method 4)', () => {
     expect((await api(app, 'GET', '/api/agent/calls', undefined, agentToken)).json.calls).toEqual([]);
   }, 60_000);
 
-  it.skipIf(noChromium)('the agent console in Chromium: pick the call and the payer, start, pause, resume, consent', async () => {
+  it.skipIf(noChromium)('the agent console by keyboard alone: pick the call and the payer, start, reload, pause, resume, consent; focus survives refreshes', async () => {
     let browser: Browser | undefined;
     try {
       browser = await launchChromium();
-      const page = await browser.newPage();
+      const page = await browser.newPage({ viewport: PHONE });
       await signIn(page, app.url, 'agent1', 'agent-password-11');
       await page.waitForURL(/\/agent$/);
 
@@ -227,29 +227,64 @@ describe('agent-recorded consent (method 4)', () => {
       let script: string | undefined;
       const call = callToAgent(payerAfterTransfer(steps, () => script));
       await steps.at('talking');
-      await page.getByRole('button', { name: '이 통화 선택' }).click();
-      await page.getByLabel('납부자 검색 (납부자번호 또는 이름)').fill('홍길');
-      await page.getByRole('button', { name: '찾기' }).click();
-      await page.getByRole('button', { name: /선택: 홍길동 \(77/ }).click();
-      await page.getByLabel('은행코드').fill('081');
-      await page.getByLabel('계좌번호').fill('75023332200333');
-      await page.getByRole('button', { name: '녹음 시작' }).click();
+      await page.locator('ul.calls li').first().waitFor();
+      // The call row's button says which call it is.
+      await tabTo(page, /^\d\d:\d\d .+ 010-1\*{3}-5678, 상담원 연결 요청 통화 선택$/);
+      // Focus stays on it across list refreshes (every 2 s).
+      await page.waitForTimeout(4500);
+      expect(await focusedName(page)).toMatch(/통화 선택$/);
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+      await page.keyboard.press('Enter');
+      await tabTo(page, /^납부자 검색/);
+      await page.keyboard.type('홍길');
+      await page.keyboard.press('Enter');
+      await tabTo(page, /^선택: 홍길동 \(77/);
+      await page.keyboard.press('Enter');
+      expect(await focusedName(page)).toMatch(/^은행코드/);
+      await page.keyboard.type('081');
+      await tabTo(page, /^계좌번호/);
+      await page.keyboard.type('75023332200333');
+      await tabTo(page, /^녹음 시작$/);
+      await page.keyboard.press('Enter');
       await page.locator('#state', { hasText: '녹음 중' }).waitFor();
-      script = await page.locator('#script').textContent() ?? undefined;
-      await page.screenshot({ path: path.join(os.tmpdir(), 'agent-console.png'), fullPage: true });
+      expect(await focusedName(page)).toBe('일시정지');
+      script = (await page.locator('#script').textContent()) ?? undefined;
       expect(script).toContain('7 5 0 2 3 3 3 2 2 0 0 3 3 3');
+      await page.screenshot({ path: screenshotPath('agent-console-390'), fullPage: true });
+
+      // A reload during the marked part shows exactly the server's state.
+      await page.reload();
+      await page.locator('#state', { hasText: '녹음 중' }).waitFor();
+      await expect(page.locator('#payer-chosen').textContent()).resolves.toBe('홍길동 (77)');
+      await expect(page.locator('#bank').inputValue()).resolves.toBe('081');
+      await expect(page.locator('#account').inputValue()).resolves.toBe('75023332200333');
+      await expect(page.locator('#script').textContent()).resolves.toBe(script);
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+      expect(await englishWords(page)).toEqual([]);
 
       await steps.at('scriptRead');
-      await page.getByRole('button', { name: '일시정지' }).click();
+      await tabTo(page, /^일시정지$/);
+      await page.keyboard.press('Enter');
       await page.locator('#state', { hasText: '일시정지' }).waitFor();
+      expect(await focusedName(page)).toBe('재개');
       await steps.at('pausedTalk');
-      await page.getByRole('button', { name: '재개' }).click();
+      await page.keyboard.press('Enter');
       await page.locator('#state', { hasText: '녹음 중' }).waitFor();
       await steps.at('answered');
-      await page.getByRole('button', { name: '동의함' }).click();
-      await page.locator('#message', { hasText: '출금동의 기록 완료 (ready)' }).waitFor({ timeout: 40_000 });
+      await tabTo(page, /^동의함$/);
+      await page.keyboard.press('Enter');
+      await page.locator('#message', { hasText: '출금동의 기록이 완료되었습니다' }).waitFor({ timeout: 40_000 });
+      // After the answer: a link to the record and a reset form.
+      const verifyLink = page.getByRole('link', { name: /^확인번호 \d{16} 확인하기$/ });
+      await verifyLink.waitFor();
+      // The form is reset (or gone with the call, once the payer has hung up).
+      const form = await page.evaluate(() => ({ payer: document.getElementById('payer-chosen')?.textContent ?? null, bank: (document.getElementById('bank') as HTMLInputElement | null)?.value ?? null }));
+      expect([{ payer: '선택 안 됨', bank: '' }, { payer: null, bank: null }]).toContainEqual(form);
+      await page.screenshot({ path: screenshotPath('agent-console-done-390'), fullPage: true });
+      const verificationNumber = /\d{16}/.exec((await verifyLink.textContent()) ?? '')![0];
       await call;
-      const consentId = /: ([0-9a-f-]{36})/.exec((await page.locator('#message').textContent()) ?? '')![1]!;
+      const listed = (await api(app, 'GET', '/api/consents?methodCode=4')).json.consents as { id: string; verificationNumber: string }[];
+      const consentId = listed.find((c) => c.verificationNumber === verificationNumber)!.id;
       const consent = (await api(app, 'GET', `/api/consents/${consentId}`)).json;
       expect(consent).toMatchObject({ methodCode: 4, status: 'ready' });
       await expectOnlyTheMarkedPart(consentId);
@@ -258,7 +293,7 @@ describe('agent-recorded consent (method 4)', () => {
       await signIn(auditor, app.url, 'auditor1', 'auditor-password-1');
       await auditor.waitForURL(/\/consents$/);
       await auditor.goto(`${app.url}/consents/${consentId}`);
-      await expect(auditor.getByText('상담원 녹취 (방법 4)').textContent()).resolves.toContain('agent1');
+      await expect(auditor.getByText(/^상담원 녹취 \(방법 4\):/).textContent()).resolves.toContain('agent1');
       await expect(auditor.locator('#agent-events').textContent()).resolves.toMatch(/녹음 시작.*일시정지.*재개.*답변 표시/);
     } finally {
       await browser?.close();

@@ -46,17 +46,21 @@ describe('auditor pages', () => {
     await expect(page.getByText('1건').isVisible()).resolves.toBe(true);
     await page.locator('tbody a').first().click();
     await page.waitForURL(new RegExp(`/consents/${consent.id}$`));
+    // The player does not preload: opening the page logs no replay; starting playback logs one.
+    const before = (await api(app, 'GET', `/api/consents/${consent.id}/access-log`)).json.entries.map((e: any) => e.action);
+    expect(before).not.toContain('replay');
     const duration = await page.locator('#player').evaluate(
       (el: HTMLAudioElement) =>
         new Promise<number>((resolve) => {
-          if (el.readyState >= 1) resolve(el.duration);
-          else el.addEventListener('loadedmetadata', () => resolve(el.duration));
+          el.muted = true;
+          el.addEventListener('loadedmetadata', () => resolve(el.duration));
+          void el.play();
         }),
     );
     expect(Math.abs(duration - 12)).toBeLessThan(0.5);
     await page.getByRole('button', { name: '지금 검증' }).click();
     await page.locator('#verify-result.ok').waitFor();
-    await expect(page.locator('#verify-result').textContent()).resolves.toContain('intact');
+    await expect(page.locator('#verify-result').textContent()).resolves.toContain('원본과 같습니다');
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'ars_session')!;
     expect(session.httpOnly).toBe(true);
@@ -65,6 +69,7 @@ describe('auditor pages', () => {
     expect(noCsrf.status).toBe(403);
     const log = (await api(app, 'GET', `/api/consents/${consent.id}/access-log`)).json.entries.map((e: any) => `${e.actor}:${e.action}`);
     expect(log).toContain('auditor1:verify');
+    expect(log.filter((e: string) => e === 'auditor1:replay')).toHaveLength(1);
 
     const agent = await browser.newPage();
     await signIn(agent, 'agent1', 'agent-password-11');
@@ -100,7 +105,7 @@ describe('pages by role', () => {
       auditor: await sessionCookie('auditor1', 'auditor-password-1'),
       agent: await sessionCookie('agent1', 'agent-password-11'),
     };
-    for (const page of ['/consents', `/consents/${consent.id}`, '/consents?payerNumber=PG1&method=5&status=ready&account=0333']) {
+    for (const page of ['/consents', `/consents/${consent.id}`, '/consents?payerNumber=PG1&methodCode=5&status=ready&accountLast=0333']) {
       for (const [role, expected] of [['admin', 200], ['auditor', 200], ['agent', 403]] as const) {
         const res = await fetch(`${app.url}${page}`, { headers: { Cookie: `ars_session=${sessions[role]}` }, redirect: 'manual' });
         expect(res.status, `${role} ${page}`).toBe(expected);

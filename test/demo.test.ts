@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from './support/app.js';
-import { launchChromium, noChromium, signIn } from './support/browser.js';
+import { englishWords, horizontalOverflow, launchChromium, noChromium, PHONE, screenshotPath, signIn } from './support/browser.js';
 
 /** Demo mode as a newcomer meets it: `npm start` with no Twilio credentials, then the CLI and the softphone page. */
 
@@ -110,7 +110,7 @@ describe('demo mode', () => {
           }),
       );
       expect(duration).toBeGreaterThan(10);
-      await page.screenshot({ path: path.join(os.tmpdir(), 'softphone.png') });
+      await page.screenshot({ path: screenshotPath('softphone-1280'), fullPage: true });
     } finally {
       await browser?.close();
     }
@@ -125,7 +125,10 @@ describe('demo mode', () => {
       await page.getByLabel('발신 번호').fill('+821099990000');
       await page.getByRole('button', { name: '전화 받기 대기' }).click();
       await page.getByText('번호로 오는 전화를 기다립니다').waitFor();
-      const { adminToken } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      // The demo has an admin user, so the API takes its personal token (ADMIN_TOKEN only bootstraps the first admin).
+      const { adminPassword } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      const issued = await fetch(`${base}/api/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
+      const adminToken = ((await issued.json()) as { token: string }).token;
       const res = await fetch(`${base}/api/consent-requests`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
@@ -162,7 +165,7 @@ describe('demo mode', () => {
       const agent = await (await browser.newContext()).newPage();
       await signIn(agent, base, 'agent', agentPassword);
       await agent.waitForURL(/\/agent$/);
-      await agent.getByRole('button', { name: '이 통화 선택' }).click();
+      await agent.getByRole('button', { name: /통화 선택$/ }).click();
       await expect(agent.locator('#payer-chosen').textContent()).resolves.toContain('홍길동');
       await agent.getByLabel('은행코드').fill('081');
       await agent.getByLabel('계좌번호').fill('75023332200333');
@@ -171,10 +174,51 @@ describe('demo mode', () => {
       await phone.getByRole('button', { name: '“예” 말하기' }).click();
       await phone.getByText('말함: 예').first().waitFor();
       await agent.getByRole('button', { name: '동의함' }).click();
-      await agent.locator('#message', { hasText: '출금동의 기록 완료 (ready)' }).waitFor({ timeout: 45_000 });
+      await agent.locator('#message', { hasText: '출금동의 기록이 완료되었습니다' }).waitFor({ timeout: 45_000 });
       await phone.getByRole('button', { name: '끊기' }).click();
     } finally {
       await browser?.close();
     }
   }, 90_000);
+
+  it.skipIf(noChromium)('the softphone at 390 px: a domestic number, the sign-up screen shows the code, keys from the keyboard; closing the tab hangs up', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const page = await browser.newPage({ viewport: PHONE });
+      await page.goto(`${base}/`);
+      await page.getByLabel('발신 번호').fill('010-9999-0000');
+      await page.getByRole('button', { name: '자동이체 신청' }).click();
+      await page.getByText('+821099990000 번호로 오는 전화를 기다립니다').waitFor();
+      const code = (await page.locator('#signup-code strong').textContent({ timeout: 10_000 }))!;
+      expect(code).toMatch(/^\d{2,}$/);
+      await page.getByText('김영희 고객님께서는').first().waitFor({ timeout: 20_000 });
+      await page.getByRole('heading', { name: '소프트폰' }).click();
+      for (const key of code) await page.keyboard.press(key);
+      await page.getByText(`${code}번을 입력하셨습니다`).first().waitFor();
+      await page.locator('#consent').waitFor({ state: 'visible', timeout: 45_000 });
+      await expect(page.locator('#consent-h').textContent()).resolves.toBe('등록된 출금동의');
+      await expect(page.locator('#transcript li time').first().textContent()).resolves.toMatch(/^\d\d:\d\d:\d\d$/);
+      await expect(page.getByText('녹음 파일을 처리하고 있습니다').count()).resolves.toBe(0);
+      expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+      expect(await englishWords(page)).toEqual([]);
+      await page.screenshot({ path: screenshotPath('softphone-390'), fullPage: true });
+
+      // A call handed to an agent ends when the softphone's tab is closed.
+      const { agentPassword } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      const agent = await (await browser.newContext()).newPage();
+      await signIn(agent, base, 'agent', agentPassword);
+      const phone = await (await browser.newContext()).newPage();
+      await phone.goto(`${base}/`);
+      await phone.getByRole('button', { name: '전화 걸기' }).click();
+      await phone.getByText('고객센터입니다').first().waitFor();
+      await phone.getByRole('heading', { name: '소프트폰' }).click();
+      await phone.keyboard.press('0');
+      await agent.getByRole('button', { name: /통화 선택$/ }).waitFor({ timeout: 20_000 });
+      await phone.close({ runBeforeUnload: true });
+      await agent.getByText('상담원에게 연결된 통화가 없습니다').waitFor({ timeout: 20_000 });
+    } finally {
+      await browser?.close();
+    }
+  }, 120_000);
 });

@@ -158,7 +158,7 @@ describe('from recording to consent record', () => {
     expect(consent.status).toBe('evidence_failed');
     const failed = consent.evidence.checks.find((c: any) => !c.ok);
     expect(failed.name).toBe('payerSaidYes');
-    expect(failed.reason).toContain("payer's track");
+    expect(failed.reason).toContain('납부자 음성');
     expect((await api(app, 'GET', '/api/consents?status=evidence_failed')).json.consents.map((c: any) => c.id)).toContain(consent.id);
   });
 

@@ -90,7 +90,7 @@ export function createAgentConsents(deps: AgentConsentDeps) {
   async function show(id: string) {
     const r = await row(id);
     const consent = r.recording_sid
-      ? (await pool.query<{ id: string; status: string; evidence: { checks: { ok: boolean; reason: string }[] } }>('SELECT id, status, evidence FROM consents WHERE recording_sid = $1', [r.recording_sid])).rows[0]
+      ? (await pool.query<{ id: string; status: string; verification_number: string; evidence: { checks: { name: string; ok: boolean; reason: string }[] } }>('SELECT id, status, verification_number, evidence FROM consents WHERE recording_sid = $1', [r.recording_sid])).rows[0]
       : undefined;
     const pipeline = r.recording_sid
       ? (await pool.query<{ pipeline: string; pipeline_error: string | null }>('SELECT pipeline, pipeline_error FROM recordings WHERE recording_sid = $1', [r.recording_sid])).rows[0]
@@ -113,6 +113,8 @@ export function createAgentConsents(deps: AgentConsentDeps) {
       consentId: consent?.id ?? null,
       consentStatus: consent?.status ?? null,
       evidenceProblems: consent ? consent.evidence.checks.filter((c) => !c.ok).map((c) => c.reason) : [],
+      verificationNumber: consent?.verification_number ?? null,
+      evidenceFailedChecks: consent ? consent.evidence.checks.filter((c) => !c.ok).map((c) => c.name) : [],
       pipeline: pipeline ? { state: pipeline.pipeline, error: pipeline.pipeline_error } : null,
       events: events.map((e) => ({ at: kstIso(e.at), kind: e.kind, actor: e.actor })),
     };

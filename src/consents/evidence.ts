@@ -8,6 +8,7 @@ import { classifySpeech } from '../shared/spokenAnswers.js';
 
 export type CallEvent = { id: number; at: Date; kind: string; step: string; detail: Record<string, any> };
 
+/** `name` is the stable key of the check; `reason` is a Korean sentence for the auditor and the agent. */
 export type EvidenceCheck = { name: string; ok: boolean; reason: string };
 export type Evidence = { passed: boolean; checks: EvidenceCheck[] };
 
@@ -45,23 +46,23 @@ export function checkEvidence(events: CallEvent[], rec: RecordingFacts): Evidenc
   const identityAfterStart = started && events.some((e) => e.id > started.id && e.step === 'identity');
 
   // 1. The recording starts at the readback, after the identity check (R3).
-  if (!started) add('startsAtReadback', false, `no recording start for attempt ${rec.attempt} in the call's event log`);
-  else if (!identityOk) add('startsAtReadback', false, 'no successful identity check before the recording');
-  else if (identityOk.id > started.id || identityAfterStart) add('startsAtReadback', false, 'the identity check is not wholly before the recording start');
-  else add('startsAtReadback', true, `recording started ${secondsBetween(identityOk.at, started.at)} s after the identity check, right before the readback`);
+  if (!started) add('startsAtReadback', false, `통화 기록에 ${rec.attempt}번째 녹음 시작이 없습니다`);
+  else if (!identityOk) add('startsAtReadback', false, '녹음 전에 통과한 본인 확인이 없습니다');
+  else if (identityOk.id > started.id || identityAfterStart) add('startsAtReadback', false, '본인 확인이 녹음 시작 전에 모두 끝나지 않았습니다');
+  else add('startsAtReadback', true, `본인 확인 ${secondsBetween(identityOk.at, started.at)}초 뒤, 낭독 직전에 녹음이 시작되었습니다`);
 
   // 2. The readback was played whole, before the consent, and the recording can hold it.
   if (!readback || !consentInput || !announcement) {
-    add('readbackWhole', false, 'the readback, the answer or the announcement is missing from the event log after the recording start');
+    add('readbackWhole', false, '녹음 시작 뒤의 통화 기록에 낭독, 답변 또는 입력 안내가 없습니다');
   } else {
     const question = events.find((e) => e.id > readback.id && e.kind === 'prompt' && e.detail.gather);
     const needed = estimatedSpeechSeconds(readback.detail.text) * MIN_SHARE_OF_ESTIMATE;
     const arsSpeech = speechSeconds(rec.arsFrames, 0, rec.durationSeconds);
     const total = needed + estimatedSpeechSeconds(String(question?.detail.text ?? '') + String(announcement.detail.text)) * MIN_SHARE_OF_ESTIMATE;
-    if (!(readback.id < consentInput.id)) add('readbackWhole', false, 'the answer came before the readback');
-    else if (rec.durationSeconds < total) add('readbackWhole', false, `the recording is ${rec.durationSeconds.toFixed(1)} s, too short for the readback, question and announcement (at least ${total.toFixed(1)} s)`);
-    else if (arsSpeech < needed) add('readbackWhole', false, `the ARS track carries ${arsSpeech.toFixed(1)} s of speech, less than the readback needs (${needed.toFixed(1)} s)`);
-    else add('readbackWhole', true, `readback before the answer; ${arsSpeech.toFixed(1)} s of ARS speech in a ${rec.durationSeconds.toFixed(1)} s recording`);
+    if (!(readback.id < consentInput.id)) add('readbackWhole', false, '낭독보다 답변이 먼저 입력되었습니다');
+    else if (rec.durationSeconds < total) add('readbackWhole', false, `녹음이 ${rec.durationSeconds.toFixed(1)}초로, 낭독·질문·안내를 담기에 짧습니다 (최소 ${total.toFixed(1)}초)`);
+    else if (arsSpeech < needed) add('readbackWhole', false, `ARS 쪽 음성이 ${arsSpeech.toFixed(1)}초로, 낭독에 필요한 ${needed.toFixed(1)}초보다 짧습니다`);
+    else add('readbackWhole', true, `답변 전에 낭독됨: ${rec.durationSeconds.toFixed(1)}초 녹음 중 ARS 음성 ${arsSpeech.toFixed(1)}초`);
   }
 
   // 3. The recording is complete.
@@ -78,28 +79,28 @@ export function checkEvidence(events: CallEvent[], rec: RecordingFacts): Evidenc
     const from = keyAt ?? (blocks.length >= 2 ? blocks.at(-1)!.from : rec.durationSeconds);
     const arsAfter = speechSeconds(rec.arsFrames, from, rec.durationSeconds);
     const needed = announcement ? Math.min(1, estimatedSpeechSeconds(announcement.detail.text) * 0.3) : 1;
-    if (!announcement) add('consentAnnounced', false, 'no announcement of the pressed key in the event log');
-    else if (!(offset <= rec.durationSeconds + 1)) add('consentAnnounced', false, `the announcement was played ${offset.toFixed(1)} s after the recording start, after its end`);
-    else if (arsAfter < needed) add('consentAnnounced', false, `the ARS track has ${arsAfter.toFixed(1)} s of speech after the key press: the announcement is not on the recording`);
-    else add('consentAnnounced', true, `"${announcement.detail.text}" is on the ARS track (${arsAfter.toFixed(1)} s of speech after ${keyAt === undefined ? 'the answer' : `the key tone at ${keyAt.toFixed(1)} s`})`);
+    if (!announcement) add('consentAnnounced', false, '통화 기록에 누른 번호의 안내가 없습니다');
+    else if (!(offset <= rec.durationSeconds + 1)) add('consentAnnounced', false, `안내가 녹음 시작 ${offset.toFixed(1)}초 뒤, 녹음이 끝난 뒤에 재생되었습니다`);
+    else if (arsAfter < needed) add('consentAnnounced', false, `번호 입력 뒤 ARS 음성이 ${arsAfter.toFixed(1)}초뿐입니다: 안내가 녹음에 없습니다`);
+    else add('consentAnnounced', true, `“${announcement.detail.text}” 안내가 녹음에 있습니다 (${keyAt === undefined ? '답변' : `${keyAt.toFixed(1)}초의 번호 입력음`} 뒤 ARS 음성 ${arsAfter.toFixed(1)}초)`);
   } else {
     const answer = rec.speech ? classifySpeech(rec.speech) : 'unclear';
     const window = answerWindow(rec.arsFrames, rec.durationSeconds);
     const payerSpeech = speechSeconds(rec.payerFrames, window.from, window.to);
-    if (answer !== 'yes') add('payerSaidYes', false, `the recognised answer "${rec.speech ?? ''}" is not a yes`);
-    else if (payerSpeech < 0.25) add('payerSaidYes', false, `the payer's track has ${payerSpeech.toFixed(2)} s of speech in the answer window (${window.from.toFixed(1)}-${window.to.toFixed(1)} s): the spoken yes is not on the recording`);
-    else add('payerSaidYes', true, `"${rec.speech}" recognised; ${payerSpeech.toFixed(1)} s of the payer's voice between ${window.from.toFixed(1)} s and ${window.to.toFixed(1)} s`);
+    if (answer !== 'yes') add('payerSaidYes', false, `인식된 답변 “${rec.speech ?? ''}”은(는) 동의가 아닙니다`);
+    else if (payerSpeech < 0.25) add('payerSaidYes', false, `답변 구간(${window.from.toFixed(1)}~${window.to.toFixed(1)}초)에 납부자 음성이 ${payerSpeech.toFixed(2)}초뿐입니다: 동의 음성이 녹음에 없습니다`);
+    else add('payerSaidYes', true, `“${rec.speech}” 인식됨: ${window.from.toFixed(1)}~${window.to.toFixed(1)}초에 납부자 음성 ${payerSpeech.toFixed(1)}초`);
   }
 
   return { passed: checks.every((c) => c.ok), checks };
 }
 
 function completeness(rec: { truncated: boolean; declaredSeconds: number | undefined; durationSeconds: number }): EvidenceCheck {
-  if (rec.truncated) return { name: 'complete', ok: false, reason: 'the WAV holds fewer bytes than its header declares (truncated)' };
+  if (rec.truncated) return { name: 'complete', ok: false, reason: '녹음 파일이 헤더에 적힌 길이보다 짧습니다 (잘림)' };
   if (rec.declaredSeconds !== undefined && rec.durationSeconds + 1.5 < rec.declaredSeconds) {
-    return { name: 'complete', ok: false, reason: `the audio is ${rec.durationSeconds.toFixed(1)} s but Twilio reported ${rec.declaredSeconds} s` };
+    return { name: 'complete', ok: false, reason: `녹음은 ${rec.durationSeconds.toFixed(1)}초인데 Twilio는 ${rec.declaredSeconds}초라고 알렸습니다` };
   }
-  return { name: 'complete', ok: true, reason: `${rec.durationSeconds.toFixed(1)} s of audio, as reported` };
+  return { name: 'complete', ok: true, reason: `알린 길이대로 ${rec.durationSeconds.toFixed(1)}초 녹음` };
 }
 
 function secondsBetween(a: Date, b: Date): number {
@@ -162,18 +163,18 @@ export function checkAgentEvidence(events: AgentEvent[], rec: AgentRecordingFact
   const pauses = events.filter((e) => e.kind === 'pause').length;
   const resumes = events.filter((e) => e.kind === 'resume').length;
   // 1. Only the marked part: recorded from Start to the agent's answer, paused parts left out (R3).
-  if (!start || !finish) add('markedPart', false, 'the start or the finish of the marked part is missing from its log');
-  else if (finish.detail.result !== 'consented') add('markedPart', false, `the agent marked the answer as ${finish.detail.result}`);
-  else if (pauses !== resumes && !(pauses === resumes + 1 && finish.detail.whilePaused)) add('markedPart', false, `${pauses} pauses but ${resumes} resumes`);
+  if (!start || !finish) add('markedPart', false, '표시한 부분의 시작 또는 끝이 기록에 없습니다');
+  else if (finish.detail.result !== 'consented') add('markedPart', false, `상담원이 답변을 ${finish.detail.result === 'declined' ? '거부' : String(finish.detail.result)}(으)로 표시했습니다`);
+  else if (pauses !== resumes && !(pauses === resumes + 1 && finish.detail.whilePaused)) add('markedPart', false, `일시정지 ${pauses}번, 재개 ${resumes}번으로 맞지 않습니다`);
   else {
-    add('markedPart', true, `recorded from Start to the agent's answer ${secondsBetween(start.at, finish.at)} s later${pauses ? `, ${pauses} pause${pauses > 1 ? 's' : ''} left out` : ''}; nothing before or after is on the recording`);
+    add('markedPart', true, `녹음 시작부터 ${secondsBetween(start.at, finish.at)}초 뒤 상담원의 답변 표시까지 녹음${pauses ? `, 일시정지 ${pauses}번 제외` : ''}; 그 앞뒤는 녹음에 없습니다`);
   }
 
   // 2. The agent read the script with every R1 item.
   const needed = estimatedSpeechSeconds(rec.script) * MIN_SHARE_OF_ESTIMATE;
   const agentSpeech = speechSeconds(rec.agentFrames, 0, rec.durationSeconds);
-  if (agentSpeech < needed) add('scriptRead', false, `the agent's track carries ${agentSpeech.toFixed(1)} s of speech, less than the script needs (${needed.toFixed(1)} s)`);
-  else add('scriptRead', true, `${agentSpeech.toFixed(1)} s of the agent's speech for a script of about ${(needed / MIN_SHARE_OF_ESTIMATE).toFixed(1)} s`);
+  if (agentSpeech < needed) add('scriptRead', false, `상담원 음성이 ${agentSpeech.toFixed(1)}초로, 안내문 낭독에 필요한 ${needed.toFixed(1)}초보다 짧습니다`);
+  else add('scriptRead', true, `약 ${(needed / MIN_SHARE_OF_ESTIMATE).toFixed(1)}초 분량의 안내문에 상담원 음성 ${agentSpeech.toFixed(1)}초`);
 
   // 3. The recording is complete.
   checks.push(completeness(rec));
@@ -182,8 +183,8 @@ export function checkAgentEvidence(events: AgentEvent[], rec: AgentRecordingFact
   // read it, however the agent paused while reading.
   const from = timeAfterSpeech(rec.agentFrames, needed);
   const payerSpeech = speechSeconds(rec.payerFrames, from, rec.durationSeconds);
-  if (payerSpeech < 0.25) add('payerSaidYes', false, `the payer's track has ${payerSpeech.toFixed(2)} s of speech after the script (from ${from.toFixed(1)} s): the answer is not on the recording`);
-  else add('payerSaidYes', true, `${payerSpeech.toFixed(1)} s of the payer's voice after the script (from ${from.toFixed(1)} s); the agent marked it as consent`);
+  if (payerSpeech < 0.25) add('payerSaidYes', false, `안내문 뒤(${from.toFixed(1)}초부터) 납부자 음성이 ${payerSpeech.toFixed(2)}초뿐입니다: 답변이 녹음에 없습니다`);
+  else add('payerSaidYes', true, `안내문 뒤(${from.toFixed(1)}초부터) 납부자 음성 ${payerSpeech.toFixed(1)}초, 상담원이 동의로 표시`);
 
   return { passed: checks.every((c) => c.ok), checks };
 }

@@ -4,6 +4,7 @@ import { AgentRefused, type AgentConsents } from '../agent/agentConsents.js';
 import { logAccess, remoteOf } from '../audit/accessLog.js';
 import type { Principal } from '../users/users.js';
 import { allow } from './auth.js';
+import { koreanAgentMessage } from '../shared/koreanMessages.js';
 
 /**
  * The agent console's API (agents and admins): live calls handed to an agent, payer search, and
@@ -26,7 +27,7 @@ export function agentRoutes(deps: { pool: pg.Pool; agent: AgentConsents }): expr
           error: err.status === 404 ? 'not_found' : err.status === 409 ? 'conflict' : err.status === 502 ? 'twilio_failed' : 'validation',
           ...(err.field ? { field: err.field } : {}),
           reason: err.message,
-          message: err.field ? `${err.field} ${err.message}` : err.message,
+          message: koreanAgentMessage(err.status, err.field, err.message),
         });
       }
     };

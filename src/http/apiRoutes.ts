@@ -15,6 +15,8 @@ import { checkLogin, createUser, issueToken, newUserSchema, type Principal } fro
 import { RequestRefused, type ConsentRequests } from '../requests/consentRequests.js';
 import type { AgentConsents } from '../agent/agentConsents.js';
 import { agentRoutes } from './agentRoutes.js';
+import { pageApiRoutes } from './pageApiRoutes.js';
+import { koreanValidationMessage } from '../shared/koreanMessages.js';
 import { organizationCodeProblem } from '../kftc/rules.js';
 import { consentOrigin } from '../consents/origin.js';
 import { registrationOf } from '../export/resultStore.js';
@@ -30,7 +32,7 @@ async function logAccess(pool: pg.Pool, req: express.Request, action: string, ta
 
 function sendValidationError(res: express.Response, error: z.ZodError): void {
   const { field, reason } = firstProblem(error);
-  res.status(400).json({ error: 'validation', field, reason, message: `${field} ${reason}` });
+  res.status(400).json({ error: 'validation', field, reason, message: koreanValidationMessage(field, reason) });
 }
 
 const exportSchema = z
@@ -78,6 +80,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   router.use(authenticate(deps.pool, deps.adminToken));
   router.use(agentRoutes({ pool: deps.pool, agent: deps.agent }));
   router.use(kftcRoutes({ pool: deps.pool }));
+  router.use(pageApiRoutes({ pool: deps.pool }));
 
   router.post('/users', allow('admin'), async (req, res) => {
     const parsed = newUserSchema.safeParse(req.body);
@@ -87,7 +90,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     }
     const created = await createUser(deps.pool, parsed.data);
     if (created === 'exists') {
-      res.status(409).json({ error: 'conflict', field: 'username', reason: 'a user with that name exists' });
+      res.status(409).json({ error: 'conflict', field: 'username', reason: 'a user with that name exists', message: '같은 아이디가 이미 있습니다.' });
       return;
     }
     await logAccess(deps.pool, req, 'create-user', `user:${parsed.data.username}`, { role: parsed.data.role });
@@ -221,7 +224,9 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
     }
-    await logAccess(deps.pool, req, req.headers.range ? 'replay' : 'download', `consent:${row.id}`, req.headers.range ? { range: req.headers.range } : {});
+    // The auditor page's player logs its replay when playback starts (POST …/replay), not per fetched range.
+    const player = req.query.via === 'player' && 'csrf' in (res.locals.principal as object);
+    if (!player) await logAccess(deps.pool, req, req.headers.range ? 'replay' : 'download', `consent:${row.id}`, req.headers.range ? { range: req.headers.range } : {});
     if (req.query.download) res.attachment(`consent-${row.id}.mp3`);
     res.setHeader('Content-Type', 'audio/mpeg');
     res.setHeader('Cache-Control', 'private, no-store');

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { apologyTwiml } from '../telephony/twiml.js';
 import { isRefusal } from '../shared/refusal.js';
 import { sendRefusal } from './refusals.js';
+import { sendNotFound, sendPageError, wantsPage } from '../web/errorPages.js';
 
 /** The express app: Twilio webhooks under /twilio, the JSON API under /api. */
 export function createHttpApp(parts: { twilio: express.Router; api: express.Router; public: express.Router; log: Logger; extra?: (app: express.Express) => void }) {
@@ -19,6 +20,7 @@ export function createHttpApp(parts: { twilio: express.Router; api: express.Rout
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'not_found', reason: 'no such API endpoint' });
   });
+  app.use(sendNotFound);
 
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
@@ -30,6 +32,11 @@ export function createHttpApp(parts: { twilio: express.Router; api: express.Rout
     }
     if (isRefusal(err)) {
       sendRefusal(res, err);
+      return;
+    }
+    if (wantsPage(req) && !res.headersSent) {
+      if (status >= 500) parts.log.error({ path: req.path, err: err.message }, 'page failed');
+      sendPageError(res, status >= 500 ? 500 : status === 404 ? 404 : status === 403 ? 403 : 400);
       return;
     }
     if (status < 500) {

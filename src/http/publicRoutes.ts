@@ -6,6 +6,8 @@ import { publicConsentByNumber } from '../marks/store.js';
 import { checkTimeMark, markKeyId } from '../marks/timeMark.js';
 import { kstIso } from '../shared/time.js';
 import { isWellFormedVerificationNumber } from '../consents/verification.js';
+import { sendPage } from '../web/layout.js';
+import { VerifyPage } from '../web/verifyPage.js';
 
 /**
  * Public verification of a consent by its 16-digit verification number: valid or not, the
@@ -18,17 +20,21 @@ export function publicRoutes(deps: { pool: pg.Pool; verifyPerMinute: number; key
     limit: deps.verifyPerMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    message: { error: 'rate_limited', reason: 'too many verification requests; try again in a minute' },
+    message: { error: 'rate_limited', reason: 'too many verification requests; try again in a minute', message: '확인 요청이 너무 많습니다. 1분 뒤에 다시 시도해 주세요.' },
   });
 
   router.get('/api/verify/:number', limiter, async (req, res) => {
-    const number = String(req.params.number ?? '');
+    // Written as people write it: 4288-4995-2236-1665 or 4288 4995 2236 1665.
+    const number = String(req.params.number ?? '').replace(/[\s-]/g, '');
     if (!/^\d{16}$/.test(number)) {
-      res.status(400).json({ error: 'validation', field: 'number', reason: 'a verification number is 16 digits' });
+      res.status(400).json({ error: 'validation', field: 'number', reason: 'a verification number is 16 digits', message: '확인번호는 숫자 16자리입니다.' });
       return;
     }
     if (!isWellFormedVerificationNumber(number)) {
-      res.status(400).json({ error: 'validation', field: 'number', reason: 'the check digit does not match: the number is mistyped' });
+      res.status(400).json({
+        error: 'validation', field: 'number', reason: 'the check digit does not match: the number is mistyped',
+        message: '확인번호의 마지막 검증 숫자가 맞지 않습니다. 잘못 입력한 숫자가 없는지 확인해 주세요.',
+      });
       return;
     }
     const row = await publicConsentByNumber(deps.pool, number);
@@ -44,6 +50,9 @@ export function publicRoutes(deps: { pool: pg.Pool; verifyPerMinute: number; key
     });
   });
 
-  // The /verify page is served by the marks' routes (src/marks/routes.ts).
+  // The marks' /verify (src/marks/routes.ts, mounted first) adds the file-hash check; this one stays for its Korean page until they are one.
+  router.get('/verify', (req, res) => {
+    sendPage(res, VerifyPage({ number: typeof req.query.number === 'string' ? req.query.number.slice(0, 40) : undefined }));
+  });
   return router;
 }

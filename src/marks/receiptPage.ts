@@ -1,5 +1,5 @@
 import QRCode from 'qrcode';
-import { esc } from '../http/pages.js';
+import { esc } from '../shared/html.js';
 import { findInstitution, spokenInstitutionName } from '../kftc/institutions.js';
 import { maskAccountNumber } from '../shared/mask.js';
 import { kstIso } from '../shared/time.js';

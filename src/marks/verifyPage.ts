@@ -1,4 +1,4 @@
-import { esc } from '../http/pages.js';
+import { esc } from '../shared/html.js';
 
 /**
  * The public /verify page: a verification number gives the record and its time mark; a dropped

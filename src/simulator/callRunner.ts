@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import twilio from 'twilio';
 import { estimatedSpeechSeconds } from '../consents/evidence.js';
@@ -76,11 +77,11 @@ function espeakAvailable(): boolean {
 }
 
 /** Korean speech from espeak-ng when it is installed, else a speech-like signal as long as the prompt would take. */
-export async function arsSpeech(text: string, seed: number): Promise<Int16Array> {
+export async function arsSpeech(text: string, seed: number, voice: { speed: number; pitch: number } = { speed: 170, pitch: 50 }): Promise<Int16Array> {
   if (espeakAvailable()) {
     try {
       const wav = await new Promise<Buffer>((resolve, reject) =>
-        execFile('espeak-ng', ['-v', 'ko', '-s', '170', '--stdout', text], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out) => (err ? reject(err) : resolve(out))),
+        execFile('espeak-ng', ['-v', 'ko', '-s', String(voice.speed), '-p', String(voice.pitch), '--stdout', text], { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, out) => (err ? reject(err) : resolve(out))),
       );
       const pcm = parseWav(wav);
       return resampleTo8k(pcm.channels[0]!, pcm.sampleRate);
@@ -113,7 +114,9 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   const recordings: CallResult['recordings'] = [];
   const pendingCallbacks: { url: string; params: Record<string, string> }[] = [];
   let current: { sid: string; tape: TwoTrackTape; callbackUrl: string | undefined; attempt: string | null; paused: boolean; source: string } | undefined;
-  let seed = 1;
+  // Each call's simulated voices differ (seed, speed, pitch), so no two recordings are identical.
+  let seed = randomInt(1, 2 ** 30);
+  const voice = { speed: randomInt(160, 181), pitch: randomInt(40, 61) };
   let afterDial = false;
   const base = { AccountSid: standIn.accountSid, CallSid: callSid, From: opts.from, To: opts.to, Direction: opts.outbound ? 'outbound-api' : 'inbound', ApiVersion: '2010-04-01' };
   const newRecording = (callbackUrl: string | undefined, source: string) => {
@@ -157,7 +160,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
       if (!current || (sid !== 'Twilio.CURRENT' && sid !== current.sid)) return false;
       if (status === 'stopped') finishRecording();
       else current.paused = status === 'paused';
-      emit({ kind: 'note', text: `recording ${status}` });
+      emit({ kind: 'note', text: status === 'paused' ? '녹음 일시정지' : status === 'in-progress' ? '녹음 재개' : status === 'stopped' ? '녹음 중지' : `녹음 상태: ${status}` });
       return true;
     },
   });
@@ -178,13 +181,13 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
   };
   const say = async (text: string) => {
     emit({ kind: 'ars', text });
-    if (current && !current.paused) record('ars', await arsSpeech(text, seed++));
+    if (current && !current.paused) record('ars', await arsSpeech(text, seed++, voice));
   };
   const conversation: Conversation = {
     callSid,
     agentSays: async (text) => {
-      emit({ kind: 'note', text: `agent: ${text}` });
-      if (current && !current.paused) record('ars', await arsSpeech(text, seed++));
+      emit({ kind: 'note', text: `상담원: ${text}` });
+      if (current && !current.paused) record('ars', await arsSpeech(text, seed++, voice));
     },
     payerSays: async (text) => {
       emit({ kind: 'caller', say: text });
@@ -249,7 +252,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
               }
               if ('say' in answer) {
                 if (!input.includes('speech') || digits) {
-                  emit({ kind: 'note', text: `said "${answer.say}", but this question takes keys` });
+                  emit({ kind: 'note', text: `“${answer.say}”라고 말했지만 이 질문은 번호 입력만 받습니다` });
                   break; // heard as silence: the Gather times out
                 }
                 speech = answer.say;
@@ -275,7 +278,7 @@ export async function runCall(opts: RunCallOptions): Promise<CallResult> {
             next = { url: verb.text, params: { ...base, CallStatus: 'in-progress' } };
             break;
           case 'Dial':
-            emit({ kind: 'note', text: `transferred to ${verb.text || 'an agent'}` });
+            emit({ kind: 'note', text: '상담원에게 연결되었습니다' });
             if (opts.onDial) {
               afterDial = true;
               await opts.onDial(conversation);

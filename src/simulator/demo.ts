@@ -9,6 +9,7 @@ import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
 import { answerOutboundCalls } from './dialer.js';
 import { createUser, hashPassword } from '../users/users.js';
+import { koreanValidationMessage } from '../shared/koreanMessages.js';
 import { parseCallerScript, scriptedInputs } from './index.js';
 import type { StandIn } from './standIn.js';
 
@@ -25,8 +26,11 @@ export const DEMO_PAYERS = [
   { payerNumber: '100300', name: '김영희', birthDate: '19800102', phone: '+821099990000', amountDue: 38000 },
 ];
 
-export async function seedDemoPayers(pool: pg.Pool, agentPassword: string | undefined): Promise<void> {
+export async function seedDemoPayers(pool: pg.Pool, agentPassword: string | undefined, others: { adminPassword?: string | undefined; auditorPassword?: string | undefined } = {}): Promise<void> {
   for (const p of DEMO_PAYERS) await upsertPayer(pool, p);
+  // The demo's auditor (for /consents) and admin (for /admin/users); their passwords are in demo-secrets.json.
+  if (others.auditorPassword) await createUser(pool, { username: 'auditor', password: others.auditorPassword, role: 'auditor' });
+  if (others.adminPassword) await createUser(pool, { username: 'admin', password: others.adminPassword, role: 'admin' });
   if (agentPassword) {
     // The demo agent, for the agent console: its password is kept in demo-secrets.json.
     if ((await createUser(pool, { username: 'agent', password: agentPassword, role: 'agent' })) === 'exists') {
@@ -75,7 +79,7 @@ async function waitForConsent(pool: pg.Pool, callSid: string, ms: number) {
 
 /** A person at the softphone page: each key press or spoken answer arrives over HTTP. */
 class Softphone implements CallerInputs {
-  events: (CallEvent | { kind: 'consent'; consent: unknown } | { kind: 'waiting' })[] = [];
+  events: (CallEvent | { kind: 'consent'; consent: unknown } | { kind: 'waiting' } | { kind: 'noRecord' })[] = [];
   callSid: string | undefined;
   consentId: string | undefined;
   done = false;
@@ -122,7 +126,7 @@ export function demoRoutes(deps: Deps): express.Router {
       if (consent && !('failed' in consent)) {
         phone.consentId = consent.id;
         phone.events.push({ kind: 'consent', consent: consentJson(consent) });
-      }
+      } else phone.events.push({ kind: 'noRecord' });
     }
     phone.done = true;
     setTimeout(() => sessions.delete(id), 30 * 60_000).unref();
@@ -222,7 +226,9 @@ export function demoRoutes(deps: Deps): express.Router {
 
   /** `{from}` places a call to the ARS; `{from, listen: true}` waits for the service to call that number. */
   router.post('/_sim/softphone', express.json(), (req, res) => {
-    const from = typeof req.body?.from === 'string' && /^\+\d{6,15}$/.test(req.body.from) ? (req.body.from as string) : DEMO_PAYERS[0]!.phone;
+    // Numbers as people write them: 010-9999-0000, 01099990000 or +821099990000.
+    const typed = typeof req.body?.from === 'string' ? req.body.from.replace(/[\s().-]/g, '').replace(/^0(?=[1-9])/, '+82') : '';
+    const from = /^\+\d{6,15}$/.test(typed) ? typed : DEMO_PAYERS[0]!.phone;
     const id = randomBytes(8).toString('hex');
     const phone = new Softphone();
     sessions.set(id, phone);
@@ -233,6 +239,27 @@ export function demoRoutes(deps: Deps): express.Router {
       void start(from, phone, (e) => phone.events.push(e), talkToAgent(deps.pool, phone)).then((r) => follow(phone, id, r));
     }
     res.status(201).json({ id });
+  });
+
+  /**
+   * The "가입 화면": the organisation's website where the payer signs up. It makes the consent
+   * request for the softphone's number and shows the code the ARS will ask for.
+   */
+  router.post('/_sim/softphone/:id/signup', express.json(), async (req, res) => {
+    const phone = sessions.get(req.params.id);
+    const number = [...listening].find(([, l]) => l.softphone === phone)?.[0];
+    if (!phone || !number) {
+      res.status(404).json({ error: 'not_found', reason: 'no softphone waiting for a call', message: '먼저 “전화 받기 대기”를 눌러 주세요.' });
+      return;
+    }
+    const { payerNumber, bankCode, accountNumber } = (req.body ?? {}) as Record<string, unknown>;
+    try {
+      const made = await deps.requests.create({ payerNumber, phone: number, bankCode, accountNumber }, 'demo-website');
+      res.status(201).json({ id: made.row.id, code: made.row.code });
+    } catch (err) {
+      if (!(err instanceof RequestRefused)) throw err;
+      res.status(err.status).json({ error: 'refused', field: err.field, reason: err.reason, message: koreanValidationMessage(err.field, err.reason) });
+    }
   });
 
   router.post('/_sim/softphone/:id/input', express.json(), (req, res) => {

@@ -11,13 +11,15 @@ export function demoSecretsFile(dataDir: string): string {
   return path.join(dataDir, 'demo-secrets.json');
 }
 
-export type DemoSecrets = { authToken: string; adminToken: string; agentPassword: string };
+/** `adminPassword` and `auditorPassword` sign in the demo's `admin` and `auditor` users. */
+export type DemoSecrets = { authToken: string; adminToken: string; agentPassword: string; adminPassword: string; auditorPassword: string };
 
 export function readDemoSecrets(dataDir: string): Partial<DemoSecrets> | undefined {
   try {
     const s = JSON.parse(readFileSync(demoSecretsFile(dataDir), 'utf8')) as Record<string, unknown>;
     if (typeof s.authToken === 'string' && typeof s.adminToken === 'string') {
-      return { authToken: s.authToken, adminToken: s.adminToken, ...(typeof s.agentPassword === 'string' ? { agentPassword: s.agentPassword } : {}) };
+      const optional = (k: 'agentPassword' | 'adminPassword' | 'auditorPassword') => (typeof s[k] === 'string' ? { [k]: s[k] as string } : {});
+      return { authToken: s.authToken, adminToken: s.adminToken, ...optional('agentPassword'), ...optional('adminPassword'), ...optional('auditorPassword') };
     }
   } catch {
     /* none yet */
@@ -35,13 +37,17 @@ export function applyDemoSecrets(config: Config, explicitAdminToken: boolean): D
     authToken: stored?.authToken ?? randomBytes(16).toString('hex'),
     adminToken: stored?.adminToken ?? randomBytes(18).toString('base64url'),
     agentPassword: stored?.agentPassword ?? `demo-${randomBytes(9).toString('base64url')}`,
+    adminPassword: stored?.adminPassword ?? `demo-${randomBytes(9).toString('base64url')}`,
+    auditorPassword: stored?.auditorPassword ?? `demo-${randomBytes(9).toString('base64url')}`,
   };
-  if (stored?.agentPassword === undefined) {
+  if (stored?.agentPassword === undefined || stored.adminPassword === undefined || stored.auditorPassword === undefined) {
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(demoSecretsFile(config.dataDir), JSON.stringify(secrets), { mode: 0o600 });
   }
   config.twilio.authToken = secrets.authToken;
   if (!explicitAdminToken) config.adminToken = secrets.adminToken;
   config.demoAgentPassword = secrets.agentPassword;
+  config.demoAdminPassword = secrets.adminPassword;
+  config.demoAuditorPassword = secrets.auditorPassword;
   return secrets;
 }
