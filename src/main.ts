@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { ScenarioError } from './scenario/loader.js';
 import { startService } from './service.js';
 import { applyDemoSecrets } from './simulator/demoSecrets.js';
+import { stopEmbeddedOnlyThroughClose } from './db/database.js';
 
 async function main(): Promise<void> {
   // A library failing inside start-up (e.g. the embedded database's binaries cannot run) is one
@@ -21,13 +22,22 @@ async function main(): Promise<void> {
     console.log(`Agent console: ${config.publicBaseUrl}/agent, user "agent", password ${config.demoAgentPassword}`);
   }
   process.removeListener('uncaughtException', startupFailure);
+  stopEmbeddedOnlyThroughClose();
+  let stopping = false;
   const stop = async (signal: string) => {
-    service.log.info({ signal }, 'stopping');
-    await service.close();
-    process.exit(0);
+    if (stopping) return;
+    stopping = true;
+    service.log.info({ signal }, 'stopping: no new connections, finishing requests in flight');
+    try {
+      await service.close();
+      service.log.info({ signal }, 'stopped');
+      process.exit(0);
+    } catch (err) {
+      service.log.error({ err: (err as Error).message }, 'stopping failed');
+      process.exit(1);
+    }
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
 }
 
 main().catch((err: unknown) => {

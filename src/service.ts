@@ -26,6 +26,8 @@ import { DEMO_AGENT_NUMBER, demoRoutes, seedDemoPayers } from './simulator/demo.
 import { createConsentRequests, type ConsentRequests } from './requests/consentRequests.js';
 import { createAgentConsents } from './agent/agentConsents.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
+import { inFlightRequests } from './http/inFlight.js';
+import { createMetrics, metricsBehindToken, startMetricsServer } from './metrics/metrics.js';
 
 export type RunningService = {
   url: string;
@@ -39,6 +41,8 @@ export type RunningService = {
   encoder: Encoder;
   config: Config;
   requests: ConsentRequests;
+  /** The port of /metrics when it has its own (METRICS_PORT). */
+  metricsPort: number | undefined;
   close(): Promise<void>;
 };
 
@@ -112,10 +116,21 @@ export async function startService(config: Config, options: { logger?: Logger } 
     consented: (callSid) => pipeline.scheduleReconcile(callSid, 1),
   });
   let port = config.port;
+  const inFlight = inFlightRequests();
+  const metrics = createMetrics({ pool: db.pool, role: config.role, log });
+  const metricsServer = config.metrics.port !== undefined ? await startMetricsServer(metrics, config.metrics.port, log) : undefined;
+  const ops = {
+    inFlight: inFlight.middleware,
+    webhookTimer: metrics.webhookTimer,
+    ...(!metricsServer && config.metrics.token ? { metrics: metricsBehindToken(metrics, config.metrics.token) } : {}),
+  };
+  // A worker process serves only /healthz (and /metrics): no webhooks, API or pages.
+  const serveWeb = config.role !== 'worker';
   const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
   if (standIn) await seedDemoPayers(db.pool, config.demoAgentPassword);
-  const app = createHttpApp({
+  const app = !serveWeb ? createHttpApp({ log, ops, twilio: express.Router(), api: express.Router(), public: express.Router() }) : createHttpApp({
     log,
+    ops,
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
@@ -139,7 +154,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   server.keepAliveTimeout = 65_000;
   port = (server.address() as AddressInfo).port;
-  log.info({ port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo, encoder }, 'service started');
+  log.info({ port, role: config.role, metricsPort: metricsServer?.port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo, encoder }, 'service started');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -151,10 +166,18 @@ export async function startService(config: Config, options: { logger?: Logger } 
     encoder,
     standIn,
     requests,
+    metricsPort: metricsServer?.port,
+    /**
+     * Stops in order: no new connections; the requests in flight (a caller's webhook) finish within
+     * SHUTDOWN_GRACE_SECONDS; the job workers stop taking jobs, and a job still running when its
+     * grace ends is handed back (failed, so that another worker retries it at once); then the pool.
+     */
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await queue.stop();
+      const graceMs = config.shutdownGraceSeconds * 1000;
+      const { unfinished } = await inFlight.drain(server, graceMs);
+      if (unfinished) log.warn({ unfinished }, 'stopping: requests still unanswered after the grace period were cut');
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer.server.close(() => resolve()));
+      await queue.stop(Math.max(1000, graceMs));
       await stopAudioWorker();
       await db.close();
     },
