@@ -28,6 +28,7 @@ import { createAgentConsents } from './agent/agentConsents.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
 import { inFlightRequests } from './http/inFlight.js';
 import { createMetrics, metricsBehindToken, startMetricsServer } from './metrics/metrics.js';
+import { apiDocsRoutes } from './http/apiDocsRoutes.js';
 
 export type RunningService = {
   url: string;
@@ -131,6 +132,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   const app = !serveWeb ? createHttpApp({ log, ops, twilio: express.Router(), api: express.Router(), public: express.Router() }) : createHttpApp({
     log,
     ops,
+    apiDocs: apiDocsRoutes(),
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),

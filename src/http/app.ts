@@ -13,7 +13,7 @@ export type HttpOps = {
 };
 
 /** The express app: Twilio webhooks under /twilio, the JSON API under /api. */
-export function createHttpApp(parts: { twilio: express.Router; api: express.Router; public: express.Router; log: Logger; extra?: (app: express.Express) => void; ops?: HttpOps }) {
+export function createHttpApp(parts: { twilio: express.Router; api: express.Router; public: express.Router; log: Logger; extra?: (app: express.Express) => void; ops?: HttpOps; apiDocs?: express.Router }) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -26,6 +26,7 @@ export function createHttpApp(parts: { twilio: express.Router; api: express.Rout
   if (parts.ops?.webhookTimer) app.use('/twilio', parts.ops.webhookTimer);
   app.use('/twilio', parts.twilio);
   app.use(parts.public);
+  if (parts.apiDocs) app.use('/api', parts.apiDocs);
   app.use('/api', parts.api);
   parts.extra?.(app);
   app.use('/api', (_req, res) => {
