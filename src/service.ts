@@ -179,7 +179,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
       const { unfinished } = await inFlight.drain(server, graceMs);
       if (unfinished) log.warn({ unfinished }, 'stopping: requests still unanswered after the grace period were cut');
       if (metricsServer) await new Promise<void>((resolve) => metricsServer.server.close(() => resolve()));
-      await queue.stop(Math.max(1000, graceMs));
+      await queue.stop(Math.min(5000, Math.max(1000, graceMs)));
       await stopAudioWorker();
       await db.close();
     },
