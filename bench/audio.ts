@@ -173,6 +173,8 @@ async function webhooksWhileProcessing(): Promise<void> {
 
 main()
   .then(() => webhooksWhileProcessing())
+  // The stand-in Twilio's keep-alive sockets would hold the process open after the figures.
+  .then(() => process.exit(0))
   .catch((err) => {
   console.error(err);
   process.exit(1);
