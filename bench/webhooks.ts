@@ -139,8 +139,7 @@ export async function seedPayers(base: string): Promise<void> {
 async function benchService(label: string, databaseEnv: Record<string, string>): Promise<{ service: Stats; bare: Stats; paced: Stats; barePaced: Stats; size: number }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = startProcess('src/main.ts', {
-    PORT: String(port),
+  const serviceEnv = {
     PUBLIC_BASE_URL: PUBLIC,
     TWILIO_ACCOUNT_SID: SID,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
@@ -148,9 +147,15 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
     LOG_LEVEL: 'warn',
     RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-rec-')),
     ...databaseEnv,
-  });
+  };
+  // As in production: the webhooks in a web process, the jobs in a worker process beside it.
+  const child = startProcess('src/main.ts', { ...serviceEnv, PORT: String(port), ROLE: 'web' });
+  let worker: ChildProcess | undefined;
   try {
     await waitFor(`${base}/healthz`, child);
+    const workerPort = await freePort();
+    worker = startProcess('src/main.ts', { ...serviceEnv, PORT: String(workerPort), ROLE: 'worker' });
+    await waitFor(`http://127.0.0.1:${workerPort}/healthz`, worker);
     await seedPayers(base);
     await runPool(20, 10, (i) => wholeCall(base, i, [])); // warm-up
     const pacedLatencies: number[] = [];
@@ -161,6 +166,10 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
       size = Math.max(size, await wholeCall(base, i, latencies));
     });
     const service = summarise(latencies, seconds);
+    if (worker) {
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker!.once('exit', r));
+    }
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
 
@@ -189,6 +198,7 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
       bare.kill('SIGTERM');
     }
   } finally {
+    if (worker && worker.exitCode === null) worker.kill('SIGTERM');
     if (child.exitCode === null) child.kill('SIGTERM');
     console.error(`[${label}] done`);
   }

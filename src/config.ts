@@ -45,6 +45,14 @@ const envSchema = z.object({
   PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(Math.max(1, availableParallelism() - 1)),
   /** Run the job workers (recording pipeline, SMS, deletions) in this process; false for a web-only process. */
   PIPELINE_WORKERS: booleanFlag.default(true),
+  /** web: HTTP only (webhooks, API, pages); worker: the job workers, with /healthz only; all: both. */
+  ROLE: z.enum(['web', 'worker', 'all']).default('all'),
+  /** Serve /metrics on this separate port (0: any free port); unset: /metrics on the main port behind METRICS_TOKEN. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Bearer token for /metrics on the main port; without it and without METRICS_PORT, /metrics is off. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Seconds a stopping process waits for requests in flight (webhooks) before closing. */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(120).default(10),
   /** auto: ffmpeg when its binary runs here, else LAME in a worker thread. */
   AUDIO_ENCODER: z.enum(['auto', 'ffmpeg', 'lame']).default('auto'),
   /** After a consent, how long to wait for the recording callback before asking Twilio. */
@@ -117,6 +125,9 @@ export type Config = {
   retentionYears: number;
   audioEncoder: 'auto' | 'ffmpeg' | 'lame';
   pipelineWorkers: boolean;
+  role: 'web' | 'worker' | 'all';
+  metrics: { port: number | undefined; token: string | undefined };
+  shutdownGraceSeconds: number;
   reconcileAfterSeconds: number;
   jobs: { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number };
   media: { maxBytes: number; timeoutMs: number; retryDelaysMs: number[] };
@@ -209,7 +220,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyPerMinute: e.VERIFY_RATE_LIMIT,
     retentionYears: e.RETENTION_YEARS,
     audioEncoder: e.AUDIO_ENCODER,
-    pipelineWorkers: e.PIPELINE_WORKERS,
+    pipelineWorkers: e.PIPELINE_WORKERS && e.ROLE !== 'web',
+    role: e.ROLE,
+    metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     reconcileAfterSeconds: e.RECORDING_RECONCILE_SECONDS,
     jobs: {
       jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,

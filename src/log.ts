@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { currentRequest } from './http/requestContext.js';
 
 /**
  * The service's logger. Personal data never reaches it unmasked: the redact paths below are a
@@ -7,6 +8,8 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
+    // Every line written while a request is served carries its reqId (and a Twilio call's CallSid).
+    mixin: () => currentRequest() ?? {},
     redact: {
       paths: [
         'accountNumber', '*.accountNumber', 'birthDate', '*.birthDate', 'digits', '*.digits',

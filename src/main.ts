@@ -3,6 +3,7 @@ import { ScenarioError } from './scenario/loader.js';
 import { startService } from './service.js';
 import { applyDemoSecrets } from './simulator/demoSecrets.js';
 import { checkLogin, issueToken } from './users/users.js';
+import { stopEmbeddedOnlyThroughClose } from './db/database.js';
 
 async function main(): Promise<void> {
   // A library failing inside start-up (e.g. the embedded database's binaries cannot run) is one
@@ -27,13 +28,22 @@ async function main(): Promise<void> {
     if (login.ok) console.log(`API token of "admin" (for /api): ${await issueToken(service.db.pool, login.userId, 'demo start-up')}`);
   }
   process.removeListener('uncaughtException', startupFailure);
+  stopEmbeddedOnlyThroughClose();
+  let stopping = false;
   const stop = async (signal: string) => {
-    service.log.info({ signal }, 'stopping');
-    await service.close();
-    process.exit(0);
+    if (stopping) return;
+    stopping = true;
+    service.log.info({ signal }, 'stopping: no new connections, finishing requests in flight');
+    try {
+      await service.close();
+      service.log.info({ signal }, 'stopped');
+      process.exit(0);
+    } catch (err) {
+      service.log.error({ err: (err as Error).message }, 'stopping failed');
+      process.exit(1);
+    }
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
 }
 
 main().catch((err: unknown) => {

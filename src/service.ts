@@ -31,6 +31,9 @@ import { createStandIn, type StandIn } from './simulator/standIn.js';
 import { loadMarkKeys } from './marks/marks.js';
 import { markRoutes } from './marks/routes.js';
 import { signTimeMark } from './marks/timeMark.js';
+import { inFlightRequests } from './http/inFlight.js';
+import { createMetrics, metricsBehindToken, startMetricsServer } from './metrics/metrics.js';
+import { apiDocsRoutes } from './http/apiDocsRoutes.js';
 
 export type RunningService = {
   url: string;
@@ -44,6 +47,8 @@ export type RunningService = {
   encoder: Encoder;
   config: Config;
   requests: ConsentRequests;
+  /** The port of /metrics when it has its own (METRICS_PORT). */
+  metricsPort: number | undefined;
   close(): Promise<void>;
 };
 
@@ -120,10 +125,22 @@ export async function startService(config: Config, options: { logger?: Logger } 
     consented: (callSid) => pipeline.scheduleReconcile(callSid, 1),
   });
   let port = config.port;
+  const inFlight = inFlightRequests();
+  const metrics = createMetrics({ pool: db.pool, role: config.role, log });
+  const metricsServer = config.metrics.port !== undefined ? await startMetricsServer(metrics, config.metrics.port, log) : undefined;
+  const ops = {
+    inFlight: inFlight.middleware,
+    webhookTimer: metrics.webhookTimer,
+    ...(!metricsServer && config.metrics.token ? { metrics: metricsBehindToken(metrics, config.metrics.token) } : {}),
+  };
+  // A worker process serves only /healthz (and /metrics): no webhooks, API or pages.
+  const serveWeb = config.role !== 'worker';
   const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
   if (standIn) await seedDemoPayers(db.pool, config.demoAgentPassword, { adminPassword: config.demoAdminPassword, auditorPassword: config.demoAuditorPassword });
-  const app = createHttpApp({
+  const app = !serveWeb ? createHttpApp({ log, ops, twilio: express.Router(), api: express.Router(), public: express.Router() }) : createHttpApp({
     log,
+    ops,
+    apiDocs: apiDocsRoutes(),
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
@@ -147,7 +164,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   server.keepAliveTimeout = 65_000;
   port = (server.address() as AddressInfo).port;
-  log.info({ port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo, encoder }, 'service started');
+  log.info({ port, role: config.role, metricsPort: metricsServer?.port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo, encoder }, 'service started');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -159,10 +176,18 @@ export async function startService(config: Config, options: { logger?: Logger } 
     encoder,
     standIn,
     requests,
+    metricsPort: metricsServer?.port,
+    /**
+     * Stops in order: no new connections; the requests in flight (a caller's webhook) finish within
+     * SHUTDOWN_GRACE_SECONDS; the job workers stop taking jobs, and a job still running when its
+     * grace ends is handed back (failed, so that another worker retries it at once); then the pool.
+     */
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await queue.stop();
+      const graceMs = config.shutdownGraceSeconds * 1000;
+      const { unfinished } = await inFlight.drain(server, graceMs);
+      if (unfinished) log.warn({ unfinished }, 'stopping: requests still unanswered after the grace period were cut');
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer.server.close(() => resolve()));
+      await queue.stop(Math.min(5000, Math.max(1000, graceMs)));
       await stopAudioWorker();
       await db.close();
     },

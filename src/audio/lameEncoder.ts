@@ -1,11 +1,13 @@
 import { Worker } from 'node:worker_threads';
+import { workerModule } from '../shared/workerModule.js';
 
-const WORKER_URL = new URL('./lameWorker.ts', import.meta.url);
+// Plain TypeScript that Node 24 runs without a loader.
+const LAME_WORKER = workerModule('lameWorker', import.meta.url, false);
 
 /** Encodes 8 kHz mono PCM to MP3 with LAME in a worker thread (the path used when ffmpeg cannot run). */
 export function lameEncodeMp3(samples: Int16Array, kbps: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { execArgv: [] });
+    const worker = new Worker(LAME_WORKER.url, { execArgv: LAME_WORKER.execArgv });
     const copy = samples.slice();
     worker.once('message', (msg: { ok: true; mp3: Uint8Array } | { ok: false; error: string }) => {
       void worker.terminate();

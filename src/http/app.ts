@@ -4,17 +4,30 @@ import { apologyTwiml } from '../telephony/twiml.js';
 import { isRefusal } from '../shared/refusal.js';
 import { sendRefusal } from './refusals.js';
 import { sendNotFound, sendPageError, wantsPage } from '../web/errorPages.js';
+import { requestContext } from './requestContext.js';
+
+/** What every process puts in front of its routes: requests in flight, webhook timing, /metrics. */
+export type HttpOps = {
+  inFlight: express.RequestHandler;
+  webhookTimer?: express.RequestHandler;
+  metrics?: express.RequestHandler;
+};
 
 /** The express app: Twilio webhooks under /twilio, the JSON API under /api. */
-export function createHttpApp(parts: { twilio: express.Router; api: express.Router; public: express.Router; log: Logger; extra?: (app: express.Express) => void }) {
+export function createHttpApp(parts: { twilio: express.Router; api: express.Router; public: express.Router; log: Logger; extra?: (app: express.Express) => void; ops?: HttpOps; apiDocs?: express.Router }) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  if (parts.ops) app.use(parts.ops.inFlight);
+  app.use(requestContext());
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  if (parts.ops?.metrics) app.get('/metrics', parts.ops.metrics);
+  if (parts.ops?.webhookTimer) app.use('/twilio', parts.ops.webhookTimer);
   app.use('/twilio', parts.twilio);
   app.use(parts.public);
+  if (parts.apiDocs) app.use('/api', parts.apiDocs);
   app.use('/api', parts.api);
   parts.extra?.(app);
   app.use('/api', (_req, res) => {

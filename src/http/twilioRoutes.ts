@@ -2,6 +2,7 @@ import express, { type Request, type Response } from 'express';
 import type { CallService, WebhookParams } from '../calls/service.js';
 import type { Logger } from '../log.js';
 import { requireTwilioSignature } from '../telephony/signature.js';
+import { noteCallSid } from './requestContext.js';
 
 export type TwilioRouteDeps = {
   authToken: string;
@@ -33,6 +34,7 @@ function sendTwiml(res: Response, twiml: string): void {
 export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
   const router = express.Router();
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
+  router.use(noteCallSid);
   router.use(requireTwilioSignature(deps.authToken, deps.publicBaseUrl, deps.log));
 
   router.post('/voice', async (req, res) => sendTwiml(res, await deps.calls.answer(params(req))));

@@ -23,7 +23,8 @@ export type JobQueue = {
   work(queue: QueueName, concurrency: number, handler: (data: any, job: { retryCount: number; retryLimit: number; id: string }) => Promise<void>): Promise<void>;
   /** A recurring job (cron, Korea time), at most one a tick however many processes run. */
   schedule(queue: QueueName, cron: string): Promise<void>;
-  stop(): Promise<void>;
+  /** Takes no more jobs; a job still running after timeoutMs is failed (retried by another worker). */
+  stop(timeoutMs?: number): Promise<void>;
 };
 
 export type QueueOptions = {
@@ -89,8 +90,8 @@ export async function startJobQueue(connectionString: string, log: Logger, opts:
     async schedule(queue, cron) {
       await boss.schedule(queue, cron, {}, { tz: 'Asia/Seoul' });
     },
-    async stop() {
-      await boss.stop({ graceful: true, timeout: 5000 });
+    async stop(timeoutMs = 5000) {
+      await boss.stop({ graceful: true, timeout: timeoutMs });
     },
   };
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/db/database.js';
+import { CHROMIUM, noChromium } from './browser.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,6 +28,9 @@ async function freePort(): Promise<number> {
  * otherwise against an embedded PostgreSQL started here. Each test file makes its own database.
  */
 export default async function setup(project: TestProject) {
+  if (noChromium) {
+    console.log(`note: the browser tests (marked "in Chromium" / "the softphone" / "the agent console") are skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or CI=true to require it)`);
+  }
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
     project.provide('testDatabaseServer', external);

@@ -1,0 +1,16 @@
+// Copies what the compiled service reads next to its modules (SQL migrations, the institution
+// table, HTML pages) from src/ into dist/, keeping the folders.
+import { cpSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const ASSET = /\.(sql|tsv|html|css|svg|json)$/;
+
+function copy(from, to) {
+  for (const name of readdirSync(from)) {
+    const source = path.join(from, name);
+    if (statSync(source).isDirectory()) copy(source, path.join(to, name));
+    else if (ASSET.test(name)) cpSync(source, path.join(to, name));
+  }
+}
+
+copy('src', 'dist');

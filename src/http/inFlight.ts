@@ -1,0 +1,50 @@
+import type { Server } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
+
+/**
+ * Counts the requests being served, so that a stopping process can finish them (the webhooks a
+ * caller is waiting on) before it closes: stop accepting connections, answer what is in flight
+ * with `Connection: close`, wait up to the grace period, then cut what is left.
+ */
+export function inFlightRequests() {
+  let active = 0;
+  let stopping = false;
+  let drained: (() => void) | undefined;
+  return {
+    middleware(_req: Request, res: Response, next: NextFunction) {
+      active++;
+      if (stopping) res.setHeader('Connection', 'close');
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        active--;
+        if (active === 0) drained?.();
+      };
+      res.once('finish', finish);
+      res.once('close', finish);
+      next();
+    },
+    get active() {
+      return active;
+    },
+    /** Stops accepting, waits for the requests in flight (at most graceMs), closes every connection. */
+    async drain(server: Server, graceMs: number): Promise<{ unfinished: number }> {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (active > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      const unfinished = active;
+      server.closeAllConnections();
+      await closed;
+      return { unfinished };
+    },
+  };
+}
