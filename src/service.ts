@@ -26,6 +26,10 @@ import { DEMO_AGENT_NUMBER, demoRoutes, seedDemoPayers } from './simulator/demo.
 import { createConsentRequests, type ConsentRequests } from './requests/consentRequests.js';
 import { createAgentConsents } from './agent/agentConsents.js';
 import { createStandIn, type StandIn } from './simulator/standIn.js';
+import { systemResolver, type ResolveHost } from './requests/callbackTarget.js';
+import { logAccess } from './audit/accessLog.js';
+import { sessionSettings } from './http/sessions.js';
+import { loginLimits } from './http/loginLimits.js';
 
 export type RunningService = {
   url: string;
@@ -43,7 +47,8 @@ export type RunningService = {
 };
 
 /** Starts everything: scenarios, database and migrations, HTTP server. */
-export async function startService(config: Config, options: { logger?: Logger } = {}): Promise<RunningService> {
+export async function startService(config: Config, options: { logger?: Logger; resolveHost?: ResolveHost } = {}): Promise<RunningService> {
+  sessionSettings.idleMinutes = config.sessionIdleMinutes;
   const log = options.logger ?? createLogger(config.logLevel);
   const scenarios = loadScenarios(config.scenariosDir);
   if (config.demo) {
@@ -83,7 +88,11 @@ export async function startService(config: Config, options: { logger?: Logger } 
     onConsentRecorded: async (consent) => requests?.onConsentRecorded(consent),
     onConsentFailed: async (callSid, reason) => requests?.onConsentFailed(callSid, reason),
   });
-  requests = createConsentRequests({ pool: db.pool, queue, twilio, scenarios, log, publicBaseUrl: base, outbound: config.outbound });
+  requests = createConsentRequests({
+    pool: db.pool, queue, twilio, scenarios, log, publicBaseUrl: base, outbound: config.outbound, secretsKey: config.secretsKey,
+    callbackPolicy: { allowPrivate: config.outbound.callbackAllowPrivate, resolve: options.resolveHost ?? systemResolver },
+    logAccess: (entry) => logAccess(db.pool, entry),
+  });
   if (config.pipelineWorkers) {
     await pipeline.startWorkers(config.pipelineConcurrency);
     await requests.startWorkers();
@@ -113,14 +122,19 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   let port = config.port;
   const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
-  if (standIn) await seedDemoPayers(db.pool, config.demoAgentPassword);
+  // Demo data and the demo agent only in a database this process made (embedded), never in one it was given.
+  if (standIn && db.embedded) await seedDemoPayers(db.pool, config.demoAgentPassword);
+  else if (standIn) log.warn('demo mode against DATABASE_URL: no demo payers or users are written to it');
+  const limits = loginLimits();
   const app = createHttpApp({
     log,
+    trustProxy: config.trustProxy,
+    hsts: base.startsWith('https://'),
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
-    public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
-    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent }),
+    public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://'), loginLimits: limits })).use(agentPage({ pool: db.pool })),
+    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent, loginLimits: limits }),
     ...(standIn
       ? {
           extra: (a) =>
@@ -135,9 +149,13 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   const server: Server = await new Promise((resolve, reject) => {
     // Express 5 hands a listen error (a port in use) to this callback.
-    const s = app.listen(config.port, '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
+    // The demo's simulator is unauthenticated: it listens on this machine only.
+    const s = app.listen(config.port, config.demo ? '127.0.0.1' : '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
+  // A slow client cannot hold a request open: headers and the whole request within 30 s.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 30_000;
   port = (server.address() as AddressInfo).port;
   log.info({ port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo, encoder }, 'service started');
   return {

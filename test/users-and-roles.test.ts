@@ -13,7 +13,8 @@ beforeAll(async () => {
   app = await startTestApp({ PIPELINE_WORKERS: 'false' });
   for (const role of ['admin', 'agent', 'auditor', 'integration']) {
     // ADMIN_TOKEN creates the first admin; that admin's token creates the others.
-    expect((await api(app, 'POST', '/api/users', { username: `${role}1`, password: `${role}-password-123`, role }, tokens.admin)).status).toBe(201);
+    const organization = role === 'integration' ? { organizationCode: '9912345678' } : {};
+    expect((await api(app, 'POST', '/api/users', { username: `${role}1`, password: `${role}-password-123`, role, ...organization }, tokens.admin)).status).toBe(201);
     const t = await api(app, 'POST', '/api/tokens', { username: `${role}1`, password: `${role}-password-123`, name: 'test' }, 'none');
     expect(t.status).toBe(201);
     tokens[role] = t.json.token;
@@ -86,6 +87,9 @@ describe('roles on the JSON API', () => {
     expect((await api(app, 'PATCH', '/api/users/auditor1', { disabled: true }, tokens.admin)).json.disabledAt).not.toBeNull();
     expect((await api(app, 'GET', '/api/consents', undefined, tokens.auditor)).status).toBe(401);
     expect((await api(app, 'PATCH', '/api/users/auditor1', { disabled: false }, tokens.admin)).status).toBe(200);
+    // Disabling revoked the tokens: enabling again does not revive them; the user signs in for a new one.
+    expect((await api(app, 'GET', '/api/consents', undefined, tokens.auditor)).status).toBe(401);
+    tokens.auditor = (await api(app, 'POST', '/api/tokens', { username: 'auditor1', password: 'auditor-password-123' }, 'none')).json.token;
     expect((await api(app, 'GET', '/api/consents', undefined, tokens.auditor)).status).toBe(200);
     expect((await api(app, 'PATCH', '/api/users/locky', { unlock: true }, tokens.admin)).json.lockedUntil).toBeNull();
     expect((await api(app, 'POST', '/api/tokens', { username: 'locky', password: 'the-right-password' }, 'none')).status).toBe(201);

@@ -32,7 +32,7 @@ const BODY = `
 <button id="consented">동의함</button> <button id="declined">거부함</button></p></section>
 
 <p id="message" role="status" aria-live="polite"></p>
-<script>
+<script nonce="{{nonce}}">
 const csrf = document.querySelector('meta[name=csrf-token]').content;
 const $ = (id) => document.getElementById(id);
 let callSid = null, payerNumber = null, current = null;
@@ -140,7 +140,7 @@ export function agentPage(deps: { pool: pg.Pool }): express.Router {
       res.status(403).type('html').send(layout('권한 없음', '<p>이 화면은 상담원과 관리자만 볼 수 있습니다.</p>', session));
       return;
     }
-    res.type('html').send(layout('상담원 녹취 동의', BODY, session));
+    res.type('html').send(layout('상담원 녹취 동의', BODY.replace('{{nonce}}', String(res.locals.cspNonce)), session));
   });
   return router;
 }

@@ -7,6 +7,7 @@ import { consentOrigin } from '../consents/origin.js';
 import { maskAccountNumber } from '../shared/mask.js';
 import { kstDayStart, kstIso } from '../shared/time.js';
 import { checkLogin } from '../users/users.js';
+import type { LoginLimits } from './loginLimits.js';
 import { cookieOptions, cookies, endSession, LOGIN_CSRF_COOKIE, sessionPrincipal, startSession, type SessionPrincipal } from './sessions.js';
 
 /** The auditor's pages (Korean, keyboard and screen-reader friendly): sign-in, search, a consent. */
@@ -30,7 +31,7 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{ou
 <main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }
 
-export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): express.Router {
+export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginLimits: LoginLimits }): express.Router {
   const router = express.Router();
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
 
@@ -51,7 +52,7 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): exp
 
   router.get('/login', (_req, res) => loginForm(res, 200));
 
-  router.post('/login', async (req, res) => {
+  router.post('/login', deps.loginLimits.perAddress, deps.loginLimits.perUsername, async (req, res) => {
     const body = req.body as Record<string, string>;
     if (!body.csrf || body.csrf !== cookies(req)[LOGIN_CSRF_COOKIE]) return loginForm(res, 403, '보안 토큰이 맞지 않습니다. 다시 시도해 주세요.');
     const login = await checkLogin(deps.pool, String(body.username ?? ''), String(body.password ?? ''));
@@ -172,7 +173,7 @@ ${rows
 <h2>동의 경위</h2>${originHtml}
 <h2>통화 기록</h2><ol>${events.map((e) => `<li><time>${esc(kstIso(e.at))}</time> [${esc(e.step)}] ${esc(describe(e))}</li>`).join('')}</ol>
 <h2>열람 기록</h2><ul id="access-log">${log.map((e: any) => `<li>${esc(kstIso(e.at))} ${esc(e.actor)} ${esc(e.action)} ${esc(e.remote ?? '')}</li>`).join('')}</ul>
-<script>
+<script nonce="${esc(res.locals.cspNonce)}">
 document.getElementById('verify').onclick = async () => {
   const out = document.getElementById('verify-result');
   out.textContent = '검증 중…';

@@ -41,6 +41,7 @@ export function publicRoutes(deps: { pool: pg.Pool; verifyPerMinute: number }): 
   });
 
   router.get('/verify', (_req, res) => {
+    // The page's one script carries this response's CSP nonce.
     res.type('html').send(`<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>출금동의 확인</title>
@@ -48,7 +49,7 @@ export function publicRoutes(deps: { pool: pg.Pool; verifyPerMinute: number }): 
 <body><h1>출금동의 확인</h1>
 <form id="f"><label for="n">확인번호 (16자리)</label><br><input id="n" inputmode="numeric" pattern="\\d{16}" maxlength="16" required autocomplete="off"> <button>확인</button></form>
 <div id="out" role="status" aria-live="polite"></div>
-<script>
+<script nonce="${res.locals.cspNonce}">
 document.getElementById('f').onsubmit = async (e) => {
   e.preventDefault();
   const out = document.getElementById('out');

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import express from 'express';
 import type pg from 'pg';
 import { consentById, consentJson, listConsents } from '../consents/consents.js';
-import { RequestRefused, type ConsentRequests } from '../requests/consentRequests.js';
+import type { ConsentRequests } from '../requests/consentRequests.js';
+import { isRefusal } from '../shared/refusal.js';
+import { sendRefusal } from '../http/refusals.js';
 import { upsertPayer } from '../payers/payers.js';
 import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
@@ -169,11 +171,11 @@ export function demoRoutes(deps: Deps): express.Router {
     listening.set(phone, { inputs: { next: async () => planned.shift() }, onEvent: write, done: (r) => answered(r) });
     let made;
     try {
-      made = await deps.requests.create(body, 'demo');
+      made = await deps.requests.create({ actor: 'demo', organizationCode: undefined }, body);
     } catch (err) {
       listening.delete(phone);
-      if (!(err instanceof RequestRefused)) throw err;
-      res.status(err.status).json({ error: 'refused', field: err.field, reason: err.reason });
+      if (!isRefusal(err)) throw err;
+      sendRefusal(res, err);
       return;
     }
     planned.push({ keys: keys ?? made.row.code }, { keys: '' });
@@ -287,7 +289,7 @@ export function demoRoutes(deps: Deps): express.Router {
   });
 
   router.get('/', (_req, res) => {
-    res.type('html').send(readFileSync(new URL('./softphone.html', import.meta.url), 'utf8'));
+    res.type('html').send(readFileSync(new URL('./softphone.html', import.meta.url), 'utf8').replaceAll('<script>', `<script nonce="${String(res.locals.cspNonce)}">`));
   });
   return router;
 }

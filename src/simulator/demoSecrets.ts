@@ -11,13 +11,18 @@ export function demoSecretsFile(dataDir: string): string {
   return path.join(dataDir, 'demo-secrets.json');
 }
 
-export type DemoSecrets = { authToken: string; adminToken: string; agentPassword: string };
+export type DemoSecrets = { authToken: string; adminToken: string; agentPassword: string; secretsKey: string };
 
 export function readDemoSecrets(dataDir: string): Partial<DemoSecrets> | undefined {
   try {
     const s = JSON.parse(readFileSync(demoSecretsFile(dataDir), 'utf8')) as Record<string, unknown>;
     if (typeof s.authToken === 'string' && typeof s.adminToken === 'string') {
-      return { authToken: s.authToken, adminToken: s.adminToken, ...(typeof s.agentPassword === 'string' ? { agentPassword: s.agentPassword } : {}) };
+      return {
+        authToken: s.authToken,
+        adminToken: s.adminToken,
+        ...(typeof s.agentPassword === 'string' ? { agentPassword: s.agentPassword } : {}),
+        ...(typeof s.secretsKey === 'string' ? { secretsKey: s.secretsKey } : {}),
+      };
     }
   } catch {
     /* none yet */
@@ -29,19 +34,21 @@ export function readDemoSecrets(dataDir: string): Partial<DemoSecrets> | undefin
  * Applies the stored demo secrets to the config (creating what is missing once); an explicit
  * ADMIN_TOKEN wins. Returns them, with the demo agent's password for the agent console.
  */
-export function applyDemoSecrets(config: Config, explicitAdminToken: boolean): DemoSecrets {
+export function applyDemoSecrets(config: Config, explicitAdminToken: boolean, explicitSecretsKey = false): DemoSecrets {
   const stored = readDemoSecrets(config.dataDir);
   const secrets: DemoSecrets = {
     authToken: stored?.authToken ?? randomBytes(16).toString('hex'),
     adminToken: stored?.adminToken ?? randomBytes(18).toString('base64url'),
     agentPassword: stored?.agentPassword ?? `demo-${randomBytes(9).toString('base64url')}`,
+    secretsKey: stored?.secretsKey ?? randomBytes(32).toString('base64'),
   };
-  if (stored?.agentPassword === undefined) {
+  if (stored?.agentPassword === undefined || stored.secretsKey === undefined) {
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(demoSecretsFile(config.dataDir), JSON.stringify(secrets), { mode: 0o600 });
   }
   config.twilio.authToken = secrets.authToken;
   if (!explicitAdminToken) config.adminToken = secrets.adminToken;
   config.demoAgentPassword = secrets.agentPassword;
+  if (!explicitSecretsKey) config.secretsKey = Buffer.from(secrets.secretsKey, 'base64');
   return secrets;
 }

@@ -11,7 +11,9 @@ import { createLogger } from '../../src/log.js';
 
 export const TEST_ACCOUNT_SID = `AC${'a'.repeat(32)}`;
 export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
-export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijkl';
+/** SECRETS_KEY of the test service (32 bytes, hex). */
+export const TEST_SECRETS_KEY = 'ab'.repeat(32);
 export const PUBLIC_BASE_URL = 'https://ars.example.test';
 export const TWILIO_API = 'https://api.twilio.com';
 
@@ -39,6 +41,7 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
     TWILIO_SMS_FROM: '+15005550006',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    SECRETS_KEY: TEST_SECRETS_KEY,
     RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-rec-')),
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-data-')),
     SCENARIOS_DIR: path.resolve('scenarios'),
