@@ -92,6 +92,10 @@ const envSchema = z.object({
     .string()
     .regex(/^(\d{1,2}|[0-9a-fA-F:.\/]+(,\s*[0-9a-fA-F:.\/]+)*|loopback|linklocal|uniquelocal)$/, 'must be a number of hops or comma-separated proxy addresses')
     .optional(),
+  /** Sign-in attempts (/login, POST /api/tokens) a client address may make a minute. */
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Sign-in attempts for one username a minute, from anywhere. */
+  LOGIN_USERNAME_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
   /** Days after which calls, events, consent requests and marked parts that never became a consent are purged. */
   NON_CONSENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
@@ -151,6 +155,7 @@ export type Config = {
   /** Encrypts stored secrets (SECRETS_KEY; generated for a demo or a test). */
   secretsKey: Buffer;
   sessionIdleMinutes: number;
+  loginRateLimit: { perAddressPerMinute: number; perUsernamePerMinute: number };
   trustProxy: string | number | false;
   nonConsentRetentionDays: number;
 };
@@ -256,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     secretsKey: e.SECRETS_KEY ? decodeKey(e.SECRETS_KEY)! : randomBytes(32),
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    loginRateLimit: { perAddressPerMinute: e.LOGIN_RATE_LIMIT, perUsernamePerMinute: e.LOGIN_USERNAME_RATE_LIMIT },
     trustProxy,
     nonConsentRetentionDays: e.NON_CONSENT_RETENTION_DAYS,
   };

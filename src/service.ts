@@ -21,6 +21,7 @@ import { stopAudioWorker } from './audio/offThread.js';
 import type { Encoder } from './audio/budget.js';
 import { QUEUES, startJobQueue, type JobQueue } from './jobs/queue.js';
 import { purgeExpired } from './jobs/retention.js';
+import { purgeNonConsents } from './jobs/nonConsentRetention.js';
 import { createRecordingPipeline, type RecordingPipeline } from './recordings/pipeline.js';
 import { DEMO_AGENT_NUMBER, demoRoutes, seedDemoPayers } from './simulator/demo.js';
 import { createConsentRequests, type ConsentRequests } from './requests/consentRequests.js';
@@ -98,6 +99,7 @@ export async function startService(config: Config, options: { logger?: Logger; r
     await requests.startWorkers();
     await queue.work(QUEUES.retention, 1, async () => {
       await purgeExpired(db.pool, config.retentionYears, log);
+      await purgeNonConsents(db.pool, config.nonConsentRetentionDays, log);
     });
     await queue.schedule(QUEUES.retention, '30 3 * * *');
   }
@@ -125,7 +127,7 @@ export async function startService(config: Config, options: { logger?: Logger; r
   // Demo data and the demo agent only in a database this process made (embedded), never in one it was given.
   if (standIn && db.embedded) await seedDemoPayers(db.pool, config.demoAgentPassword);
   else if (standIn) log.warn('demo mode against DATABASE_URL: no demo payers or users are written to it');
-  const limits = loginLimits();
+  const limits = loginLimits(config.loginRateLimit);
   const app = createHttpApp({
     log,
     trustProxy: config.trustProxy,

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
@@ -15,6 +16,7 @@ import type { ConsentRequests } from '../requests/consentRequests.js';
 import { tokenIssueRoutes, userRoutes } from './userRoutes.js';
 import { consentRequestRoutes } from './consentRequestRoutes.js';
 import type { LoginLimits } from './loginLimits.js';
+import { uuidParam } from './params.js';
 import type { AgentConsents } from '../agent/agentConsents.js';
 import { agentRoutes } from './agentRoutes.js';
 import { organizationCodeProblem } from '../kftc/rules.js';
@@ -51,6 +53,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   router.use(tokenIssueRoutes({ pool: deps.pool, limits: deps.loginLimits }));
 
   router.use(authenticate(deps.pool, deps.adminToken));
+  router.param('id', uuidParam);
   router.use(agentRoutes({ pool: deps.pool, agent: deps.agent }));
 
   router.use(userRoutes({ pool: deps.pool }));
@@ -73,6 +76,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no payer with that payer number' });
       return;
     }
+    await logAccess(deps.pool, req, 'read-payer', `payer:${payer.payerNumber}`);
     res.json(payer);
   });
 
@@ -97,6 +101,12 @@ export function apiRoutes(deps: ApiDeps): express.Router {
 
   router.get('/consents', allow('admin', 'auditor'), async (req, res) => {
     const q = req.query as Record<string, unknown>;
+    const known = ['from', 'to', 'payerNumber', 'methodCode', 'status', 'callSid'];
+    const unknown = Object.keys(q).find((k) => !known.includes(k));
+    if (unknown) {
+      res.status(400).json({ error: 'validation', field: unknown, reason: `is not a filter (known: ${known.join(', ')})`, message: `${unknown}: 알 수 없는 검색 조건입니다.` });
+      return;
+    }
     const pick = (k: string) => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined);
     try {
       const rows = await listConsents(deps.pool, {
@@ -118,6 +128,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
     }
+    await logAccess(deps.pool, req, 'view', `consent:${row.id}`);
     res.json({ ...consentJson(row), origin: await consentOrigin(deps.pool, row) });
   });
 
@@ -127,13 +138,27 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
       return;
     }
-    await logAccess(deps.pool, req, req.headers.range ? 'replay' : 'download', `consent:${row.id}`, req.headers.range ? { range: req.headers.range } : {});
+    // The auditor's page logs a replay when its player starts playing (POST …/played), not when it preloads;
+    // anything else fetching the audio (an API token, a download) is logged now.
+    const fromPagePlayer = 'csrf' in (res.locals.principal as object) && !req.query.download;
+    if (!fromPagePlayer) await logAccess(deps.pool, req, req.headers.range ? 'replay' : 'download', `consent:${row.id}`, req.headers.range ? { range: req.headers.range } : {});
     if (req.query.download) res.attachment(`consent-${row.id}.mp3`);
     res.setHeader('Content-Type', 'audio/mpeg');
     res.setHeader('Cache-Control', 'private, no-store');
     res.sendFile(row.file_path, { acceptRanges: true, headers: { 'Content-Type': 'audio/mpeg' } }, (err) => {
       if (err && !res.headersSent) res.status(410).json({ error: 'gone', reason: 'the audio file is missing from storage' });
     });
+  });
+
+  /** The auditor's page says its player started playing the recording: the replay is logged now. */
+  router.post('/consents/:id/played', allow('admin', 'auditor'), async (req, res) => {
+    const row = await consentById(deps.pool, String(req.params.id));
+    if (!row) {
+      res.status(404).json({ error: 'not_found', reason: 'no consent with that id' });
+      return;
+    }
+    await logAccess(deps.pool, req, 'replay', `consent:${row.id}`, { player: 'page' });
+    res.status(204).end();
   });
 
   /** "Verify now": re-hashes the stored file and says intact or altered. */
@@ -208,7 +233,10 @@ export function apiRoutes(deps: ApiDeps): express.Router {
       res.setHeader('X-Export-Count', String(result.count));
       res.setHeader('X-Export-Sha256', result.sha256);
       res.setHeader('X-Export-Excluded', JSON.stringify(result.excluded));
-      res.download(out, path.basename(out));
+      // The file holds full account numbers: streamed once, then not kept (the CLI writes where it is told).
+      res.download(out, path.basename(out), () => {
+        rm(out, { force: true }).catch(() => undefined);
+      });
     } catch (err) {
       if (err instanceof ExportError) {
         res.status(409).json({ error: 'export_refused', reason: err.message });

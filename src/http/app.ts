@@ -22,7 +22,7 @@ export function createHttpApp(parts: {
   app.disable('x-powered-by');
   app.set('trust proxy', parts.trustProxy ?? false);
   // Repeated query parameters are not arrays: a handler sees strings only (a repeat is refused below).
-  app.set('query parser', (q: string) => new URLSearchParams(q));
+  app.set('query parser', (q: string | null | undefined) => new URLSearchParams(typeof q === 'string' ? q : ''));
   app.use((req, res, next) => {
     res.locals.cspNonce = randomBytes(16).toString('base64');
     const params = req.query as unknown as URLSearchParams;
@@ -77,9 +77,18 @@ export function createHttpApp(parts: {
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'not_found', reason: 'no such API endpoint' });
   });
+  // Anything else unknown: a 404 of ours, with the same headers as every answer.
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('찾을 수 없습니다 (not found)');
+  });
 
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (req.path.startsWith('/twilio') && status < 500) {
+      parts.log.warn({ path: req.path, err: err.message }, 'refused a malformed Twilio webhook request');
+      res.status(403).type('text/plain').send('malformed request');
+      return;
+    }
     if (req.path.startsWith('/twilio')) {
       // Never a 5xx to Twilio: the caller hears an apology instead of Twilio's error message.
       parts.log.error({ path: req.path, err: err.message }, 'twilio request failed');

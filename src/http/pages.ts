@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
-import { accessLogFor } from '../audit/accessLog.js';
+import { accessLogFor, logAccess, remoteOf } from '../audit/accessLog.js';
 import { consentById, consentJson } from '../consents/consents.js';
 import { consentOrigin } from '../consents/origin.js';
 import { maskAccountNumber } from '../shared/mask.js';
@@ -31,6 +31,19 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{ou
 <main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }
 
+const PAGE_FILTERS = ['payerNumber', 'name', 'phone', 'account', 'verificationNumber', 'method', 'status', 'from', 'to'];
+
+/** The search page's filters: a known name, a valid value (empty is "any"). */
+function pageFilterProblem(q: Record<string, string | undefined>): { field: string; message: string } | undefined {
+  for (const k of Object.keys(q)) if (!PAGE_FILTERS.includes(k)) return { field: k, message: '알 수 없는 검색 조건입니다.' };
+  if (q.account && !/^\d{2,6}$/.test(q.account)) return { field: 'account', message: '계좌 끝자리 2~6자리 숫자만 입력할 수 있습니다.' };
+  if (q.method && q.method !== '4' && q.method !== '5') return { field: 'method', message: '4 또는 5만 됩니다.' };
+  if (q.status && !['ready', 'evidence_failed', 'sent'].includes(q.status)) return { field: 'status', message: 'ready, evidence_failed, sent 중 하나입니다.' };
+  if (q.from && !kstDayStart(q.from)) return { field: 'from', message: '날짜(YYYY-MM-DD)가 아닙니다.' };
+  if (q.to && !kstDayStart(q.to)) return { field: 'to', message: '날짜(YYYY-MM-DD)가 아닙니다.' };
+  return undefined;
+}
+
 export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginLimits: LoginLimits }): express.Router {
   const router = express.Router();
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
@@ -53,8 +66,8 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginL
   router.get('/login', (_req, res) => loginForm(res, 200));
 
   router.post('/login', deps.loginLimits.perAddress, deps.loginLimits.perUsername, async (req, res) => {
-    const body = req.body as Record<string, string>;
-    if (!body.csrf || body.csrf !== cookies(req)[LOGIN_CSRF_COOKIE]) return loginForm(res, 403, '보안 토큰이 맞지 않습니다. 다시 시도해 주세요.');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof body.csrf !== 'string' || !body.csrf || body.csrf !== cookies(req)[LOGIN_CSRF_COOKIE]) return loginForm(res, 403, '보안 토큰이 맞지 않습니다. 다시 시도해 주세요.');
     const login = await checkLogin(deps.pool, String(body.username ?? ''), String(body.password ?? ''));
     if (!login.ok) {
       return loginForm(res, login.reason === 'locked' ? 423 : 401, login.reason === 'locked' ? '로그인 실패가 반복되어 계정이 잠겼습니다. 15분 뒤에 다시 시도해 주세요.' : '아이디 또는 비밀번호가 맞지 않습니다.');
@@ -65,7 +78,7 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginL
 
   router.post('/logout', async (req, res) => {
     const session = await sessionPrincipal(deps.pool, req);
-    if (session && (req.body as Record<string, string>).csrf === session.csrf) await endSession(deps.pool, req);
+    if (session && ((req.body ?? {}) as Record<string, unknown>).csrf === session.csrf) await endSession(deps.pool, req);
     res.redirect(303, '/login');
   });
 
@@ -86,6 +99,12 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginL
     const session = await auditorPage(req, res);
     if (!session) return;
     const q = req.query as Record<string, string | undefined>;
+    // An invalid filter is a 400 naming it, never dropped (that would list every consent).
+    const invalid = pageFilterProblem(q);
+    if (invalid) {
+      res.status(400).type('html').send(layout('검색 조건 오류', `<p role="alert" class="bad">${esc(invalid.field)}: ${esc(invalid.message)}</p><p><a href="/consents">다시 검색</a></p>`, session));
+      return;
+    }
     const where: string[] = [];
     const values: unknown[] = [];
     const add = (sql: string, v: unknown) => {
@@ -139,6 +158,7 @@ ${rows
       res.status(404).type('html').send(layout('찾을 수 없음', '<p>그런 출금동의가 없습니다.</p>', session));
       return;
     }
+    await logAccess(deps.pool, { actor: session.actor, action: 'view', target: `consent:${row.id}`, remote: remoteOf(req), detail: { page: true } });
     const c = consentJson(row) as Record<string, any>;
     const events = (await deps.pool.query('SELECT at, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [row.call_sid])).rows;
     const log = await accessLogFor(deps.pool, `consent:${row.id}`);
@@ -174,6 +194,10 @@ ${rows
 <h2>통화 기록</h2><ol>${events.map((e) => `<li><time>${esc(kstIso(e.at))}</time> [${esc(e.step)}] ${esc(describe(e))}</li>`).join('')}</ol>
 <h2>열람 기록</h2><ul id="access-log">${log.map((e: any) => `<li>${esc(kstIso(e.at))} ${esc(e.actor)} ${esc(e.action)} ${esc(e.remote ?? '')}</li>`).join('')}</ul>
 <script nonce="${esc(res.locals.cspNonce)}">
+// A replay is logged when the recording starts playing (not when the player preloads it).
+document.getElementById('player').addEventListener('play', () => {
+  fetch('/api/consents/${esc(row.id)}/played', { method: 'POST', headers: { 'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content } });
+});
 document.getElementById('verify').onclick = async () => {
   const out = document.getElementById('verify-result');
   out.textContent = '검증 중…';

