@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -112,6 +113,7 @@ export async function startService(config: Config, options: { logger?: Logger; r
     twilio,
     log,
     requests,
+    smsCodeKey: createHmac('sha256', config.secretsKey).update('sms-code').digest('hex'),
     urls: {
       gatherAction: (turn) => `${base}/twilio/voice/gather?turn=${turn}`,
       recordingCallback: (attempt) => `${base}/twilio/recording?attempt=${attempt}`,
@@ -125,8 +127,9 @@ export async function startService(config: Config, options: { logger?: Logger; r
   let port = config.port;
   const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
   // Demo data and the demo agent only in a database this process made (embedded), never in one it was given.
-  if (standIn && db.embedded) await seedDemoPayers(db.pool, config.demoAgentPassword);
-  else if (standIn) log.warn('demo mode against DATABASE_URL: no demo payers or users are written to it');
+  // The demo agent (a user) only in a database this process made (embedded), never in one it was given (DEMO=true).
+  if (standIn) await seedDemoPayers(db.pool, db.embedded ? config.demoAgentPassword : undefined);
+  if (standIn && !db.embedded) log.warn('demo mode against DATABASE_URL: the demo agent user is not created or changed there');
   const limits = loginLimits(config.loginRateLimit);
   const app = createHttpApp({
     log,

@@ -403,3 +403,63 @@ describe('headers on every response', () => {
     }
   });
 });
+
+describe('agents act only on the marked parts they started', () => {
+  it("another agent's pause or finish is not found; the owner and an admin reach the part", async () => {
+    await user('agent-a', 'agent');
+    await user('agent-b', 'agent');
+    const callSid = `CA${'c'.repeat(32)}`;
+    await app.db.pool.query("INSERT INTO calls (call_sid, scenario_id, state, step) VALUES ($1, 'default', '{}', 'agent')", [callSid]);
+    const id = '00000000-0000-4000-8000-00000000abcd';
+    await app.db.pool.query(
+      `INSERT INTO agent_consents (id, call_sid, agent, payer_number, holder_name, birth_date, bank_code, account_number, scenario_id, script, state)
+       VALUES ($1, $2, 'agent-a', 'P1', '홍길동', '19940424', '081', '75023332200333', 'default', 'script', 'consented')`,
+      [id, callSid],
+    );
+    for (const step of ['pause', 'resume', 'consented', 'declined']) {
+      const r = await api(app, 'POST', `/api/agent-consents/${id}/${step}`, {}, tokens['agent-b']);
+      expect(r.status, step).toBe(404);
+    }
+    // The owner and an admin get past the check (the part is finished already: 409).
+    expect((await api(app, 'POST', `/api/agent-consents/${id}/pause`, {}, tokens['agent-a'])).status).toBe(409);
+    expect((await api(app, 'POST', `/api/agent-consents/${id}/pause`, {}, tokens.admin)).status).toBe(409);
+  });
+});
+
+describe('reads are accounted for', () => {
+  it('reading a payer and listing payers are in the access log with who and from where', async () => {
+    expect((await api(app, 'GET', '/api/payers/P1', undefined, tokens['agent-a'])).status).toBe(200);
+    expect((await api(app, 'GET', '/api/payers?q=%ED%99%8D', undefined, tokens['agent-a'])).status).toBe(200);
+    const rows = (await app.db.pool.query("SELECT action, target, remote, detail FROM access_log WHERE actor = 'agent-a' AND action IN ('read-payer', 'list-payers') ORDER BY id")).rows;
+    expect(rows.map((r) => `${r.action} ${r.target}`)).toEqual(['read-payer payer:P1', 'list-payers payers']);
+    expect(rows.every((r) => r.remote)).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain('홍');
+  });
+});
+
+describe('retention of what never became a consent', () => {
+  it(`purges calls and requests older than NON_CONSENT_RETENTION_DAYS, logs each purge, keeps the recent`, async () => {
+    const { purgeNonConsents } = await import('../src/jobs/nonConsentRetention.js');
+    const pool = app.db.pool;
+    const old = `CA${'d'.repeat(32)}`;
+    const recent = `CA${'e'.repeat(32)}`;
+    await pool.query("INSERT INTO calls (call_sid, scenario_id, state, step, payer_number, account_number, started_at) VALUES ($1, 'default', '{}', 'identity', 'P1', '75023332200333', now() - interval '91 days')", [old]);
+    await pool.query("INSERT INTO calls (call_sid, scenario_id, state, step, started_at) VALUES ($1, 'default', '{}', 'identity', now() - interval '10 days')", [recent]);
+    await pool.query("INSERT INTO call_events (call_sid, turn, step, kind) VALUES ($1, 0, 'menu', 'prompt')", [old]);
+    const request = '00000000-0000-4000-8000-00000000dddd';
+    await pool.query(
+      `INSERT INTO consent_requests (id, organization_code, scenario_id, payer_number, holder_name, birth_date, phone, bank_code, account_number, code, not_before, requested_by, created_at)
+       VALUES ($1, '9912345678', 'default', 'P1', '홍길동', '19940424', '+821012345678', '081', '75023332200333', '42', now(), 'site-a', now() - interval '100 days')`,
+      [request],
+    );
+    const { calls, requests } = await purgeNonConsents(pool, 90, app.log);
+    expect(calls).toContain(old);
+    expect(calls).not.toContain(recent);
+    expect(requests).toContain(request);
+    expect((await pool.query('SELECT 1 FROM calls WHERE call_sid = $1', [old])).rowCount).toBe(0);
+    expect((await pool.query('SELECT 1 FROM call_events WHERE call_sid = $1', [old])).rowCount).toBe(0);
+    expect((await pool.query('SELECT 1 FROM calls WHERE call_sid = $1', [recent])).rowCount).toBe(1);
+    const logged = (await pool.query("SELECT target FROM access_log WHERE action = 'purge-non-consent'")).rows.map((r) => r.target);
+    expect(logged).toEqual(expect.arrayContaining([`call:${old}`, `consent-request:${request}`]));
+  });
+});

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { checkAccount } from '../kftc/institutions.js';
 import { maskSecretInput } from '../shared/mask.js';
 import type { PromptName, Scenario } from './schema.js';
@@ -90,6 +90,8 @@ export type TurnContext = {
   /** A fresh random code, used only when this turn sends an SMS code. */
   newSmsCode: string;
   callSid: string;
+  /** The server's key for SMS codes (from SECRETS_KEY): codes are kept as a keyed HMAC, never guessable offline. */
+  smsCodeKey?: string | undefined;
 };
 
 /** Short answers must be the whole word ("예금주" is not a yes); phrases may stand anywhere. */
@@ -115,8 +117,8 @@ export function classifySpeech(speech: string): 'yes' | 'no' | 'unclear' {
   return 'unclear';
 }
 
-export function hashSmsCode(callSid: string, code: string): string {
-  return createHash('sha256').update(`${callSid}:${code}`).digest('hex');
+export function hashSmsCode(callSid: string, code: string, key?: string): string {
+  return key ? createHmac('sha256', key).update(`${callSid}:${code}`).digest('hex') : createHash('sha256').update(`${callSid}:${code}`).digest('hex');
 }
 
 export function initialState(scenario: Scenario): CallState {
@@ -309,7 +311,7 @@ function enterIdentity(t: Turn): void {
   if (t.state.identityVerified) return afterIdentity(t);
   if (t.scenario.identity.method === 'sms') {
     const code = t.ctx.newSmsCode.slice(0, t.scenario.identity.smsCodeLength);
-    t.set({ step: 'identity', attempts: 0, smsCodeHash: hashSmsCode(t.ctx.callSid, code) });
+    t.set({ step: 'identity', attempts: 0, smsCodeHash: hashSmsCode(t.ctx.callSid, code, t.ctx.smsCodeKey) });
     t.query = { kind: 'sendSms', to: payer.phone, text: t.prompt('smsText', { code }) };
     return;
   }
@@ -365,7 +367,7 @@ function onGather(t: Turn, digits: string, speech: string, confidence: number | 
       if (digits === '') return retry(t, 'errorNoInput', {});
       const ok =
         t.scenario.identity.method === 'sms'
-          ? s.smsCodeHash !== undefined && hashSmsCode(t.ctx.callSid, digits) === s.smsCodeHash
+          ? s.smsCodeHash !== undefined && hashSmsCode(t.ctx.callSid, digits, t.ctx.smsCodeKey) === s.smsCodeHash
           : digits === s.payer!.birthDate;
       if (!ok) return retry(t, 'errorIdentity', { method: t.scenario.identity.method });
       t.record('check', { ok: true, identity: t.scenario.identity.method });

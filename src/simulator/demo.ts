@@ -11,6 +11,7 @@ import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
 import { answerOutboundCalls } from './dialer.js';
 import { createUser, hashPassword } from '../users/users.js';
+import { setPasswordHash } from '../users/store.js';
 import { parseCallerScript, scriptedInputs } from './index.js';
 import type { StandIn } from './standIn.js';
 
@@ -32,7 +33,7 @@ export async function seedDemoPayers(pool: pg.Pool, agentPassword: string | unde
   if (agentPassword) {
     // The demo agent, for the agent console: its password is kept in demo-secrets.json.
     if ((await createUser(pool, { username: 'agent', password: agentPassword, role: 'agent' })) === 'exists') {
-      await pool.query("UPDATE users SET password_hash = $1 WHERE username = 'agent' AND role = 'agent'", [await hashPassword(agentPassword)]);
+      await setPasswordHash(pool, 'agent', await hashPassword(agentPassword));
     }
   }
 }
