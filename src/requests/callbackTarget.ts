@@ -104,8 +104,9 @@ function guardedLookup(policy: CallbackPolicy): LookupFunction {
 export type DeliveryResult = { ok: true; status: number } | { ok: false; status: number | null; coarse: string; detail: string };
 
 /**
- * POSTs the body to the callback URL: the URL is checked again, the connection goes only to a
- * public address (checked on the connected socket too), no redirect is followed. The coarse
+ * POSTs the body to the callback URL: the URL is checked again, and the connection is made only to
+ * an address the guarded look-up handed out (the one connected to: public, checked at that moment),
+ * or to a public address literal; no redirect is followed. The coarse
  * result is what the integration sees; `detail` is for the service's own log.
  */
 export async function postCallback(
@@ -150,16 +151,6 @@ export async function postCallback(
         res.on('error', (err) => done({ ok: false, status: null, coarse: 'delivery failed', detail: err.message }));
       },
     );
-    req.on('socket', (socket) => {
-      socket.once('connect', () => {
-        // The look-up above only hands out public addresses; this checks the socket actually connected
-        // (a socket without an address is not a network one: a test double).
-        const remote = socket.remoteAddress;
-        if (!policy.allowPrivate && remote !== undefined && !isPublicAddress(remote)) {
-          req.destroy(new CallbackTargetRefused('connected to an address that is not public'));
-        }
-      });
-    });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', (err) => done({ ok: false, status: null, coarse: 'delivery failed', detail: err.message }));
     req.end(body);
