@@ -119,6 +119,8 @@ export type Config = {
   scenariosDir: string;
   /** Demo mode: no Twilio credentials configured, the built-in call simulator plays Twilio. */
   demo: boolean;
+  /** DEMO=true: demo mode against DATABASE_URL was asked for. */
+  demoRequested: boolean;
   /** Demo mode: the password of the demo agent (user "agent") for the agent console. */
   demoAgentPassword?: string | undefined;
   twilio: {
@@ -168,6 +170,18 @@ function parseQuietHours(value: string): { from: number; to: number } | undefine
 
 export class ConfigError extends Error {}
 
+/**
+ * Whether the service may start with this configuration: demo mode (no Twilio credentials) is
+ * never implied against a database it was given. The command-line tools that only read or write
+ * the database do not ask this.
+ */
+export function serviceStartProblem(config: Config): string | undefined {
+  if (config.demo && config.databaseUrl && !config.demoRequested) {
+    return 'configuration: DATABASE_URL is set without Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or DEMO=true for a demo against that database';
+  }
+  return undefined;
+}
+
 /** Parses the environment; throws ConfigError with one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cleaned: Record<string, string> = {};
@@ -190,9 +204,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const demo = !hasSid;
-  if (demo && e.DATABASE_URL && e.DEMO !== true) {
-    throw new ConfigError('configuration: DATABASE_URL is set without Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or DEMO=true for a demo against that database');
-  }
   if (!demo && e.DEMO === true) {
     throw new ConfigError('configuration: DEMO=true cannot be used with Twilio credentials');
   }
@@ -221,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recordingsDir: path.resolve(e.RECORDINGS_DIR),
     scenariosDir: path.resolve(e.SCENARIOS_DIR),
     demo,
+    demoRequested: e.DEMO === true,
     twilio: {
       // Demo mode: a local account for the simulator; the signature check stays on with this token.
       accountSid: e.TWILIO_ACCOUNT_SID ?? `AC${'0'.repeat(32)}`,

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, serviceStartProblem } from './config.js';
 import { ScenarioError } from './scenario/loader.js';
 import { startService } from './service.js';
 import { applyDemoSecrets } from './simulator/demoSecrets.js';
@@ -12,6 +12,8 @@ async function main(): Promise<void> {
   };
   process.once('uncaughtException', startupFailure);
   const config = loadConfig();
+  const problem = serviceStartProblem(config);
+  if (problem) throw new ConfigError(problem);
   for (const w of config.warnings) console.error(`configuration warning: ${w}`);
   if (config.demo) applyDemoSecrets(config, Boolean(process.env.ADMIN_TOKEN), Boolean(process.env.SECRETS_KEY));
   const service = await startService(config);

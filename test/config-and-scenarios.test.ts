@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, serviceStartProblem } from '../src/config.js';
 import { loadScenarios, ScenarioError } from '../src/scenario/loader.js';
 import { defaultScenarioJson, scenariosDir } from './support/scenarios.js';
 
@@ -22,7 +22,10 @@ describe('configuration', () => {
     expect(real.twilio.apiBaseUrl).toBe('https://api.twilio.com');
     expect(real.publicBaseUrl).toBe('https://ars.example');
     expect(real).toMatchObject({ sessionIdleMinutes: 30, trustProxy: false, nonConsentRetentionDays: 90, outbound: { callbackAllowPrivate: false } });
-    expect(loadConfig({ DATABASE_URL: 'postgres://db.example/ars', DEMO: 'true' }).demo).toBe(true);
+    // Demo mode is never implied against a database it was given: the service does not start.
+    expect(serviceStartProblem(loadConfig({ DATABASE_URL: 'postgres://db.example/ars' }))).toMatch(/^configuration: DATABASE_URL is set without Twilio credentials/);
+    expect(serviceStartProblem(loadConfig({ DATABASE_URL: 'postgres://db.example/ars', DEMO: 'true' }))).toBeUndefined();
+    expect(serviceStartProblem(loadConfig({}))).toBeUndefined();
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
 
@@ -38,8 +41,6 @@ describe('configuration', () => {
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://a.example', ADMIN_TOKEN: 'y'.repeat(31), SECRETS_KEY: 'ab'.repeat(32) }, /^configuration: ADMIN_TOKEN must be at least 32 characters/],
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://a.example', ADMIN_TOKEN: 'y'.repeat(32) }, /^configuration: SECRETS_KEY is required/],
       [{ SECRETS_KEY: 'too-short' }, /^configuration: SECRETS_KEY must be 32 bytes/],
-      // Demo mode is never implied against a database it was given.
-      [{ DATABASE_URL: 'postgres://db.example/ars' }, /^configuration: DATABASE_URL is set without Twilio credentials/],
       [{ TRUST_PROXY: 'everyone' }, /^configuration: TRUST_PROXY /],
       [{ SESSION_IDLE_MINUTES: '721' }, /^configuration: SESSION_IDLE_MINUTES /],
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://a.example' }, /^configuration: ADMIN_TOKEN is required/],
