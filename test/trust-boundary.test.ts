@@ -165,6 +165,11 @@ describe('SSRF through callbackUrl', () => {
     }, 20_000, 'the callback to be tried');
     expect(posted).toHaveLength(1);
     expect(shown.callback.lastError).toBe('delivery failed: answered 500');
+    // The organisation's signing secret is stored encrypted under SECRETS_KEY, never in clear.
+    const stored = (await app.db.pool.query('SELECT secret FROM organization_secrets WHERE organization_code = $1', [ORG_A])).rows[0].secret as string;
+    const secret = (await api(app, 'GET', `/api/organizations/${ORG_A}/callback-secret`, undefined, tokens.admin)).json.secret as string;
+    expect(stored).toMatch(/^enc:v1:/);
+    expect(stored).not.toContain(secret);
   }, 30_000);
 
   it('the address check knows the special ranges', () => {
