@@ -90,7 +90,36 @@ const envSchema = z.object({
   SIGNING_KEY: z.string().optional(),
   /** Retired public keys that stay in the JWKS: a JWKS, a JSON list of JWKs, or PEM public keys. */
   SIGNING_KEYS_RETIRED: z.string().optional(),
+  /** Local development and tests only: callbacks may go to loopback, private and link-local addresses, over plain http. */
+  CALLBACK_ALLOW_PRIVATE: booleanFlag.default(false),
+  /** Encrypts the organisations' callback signing secrets at rest (32 bytes, base64 or hex); generated in demo mode. */
+  SECRETS_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes as base64 or 64 hex digits (e.g. openssl rand -base64 32)')
+    .optional(),
+  /** Demo mode without Twilio credentials against a DATABASE_URL: only when asked for. */
+  DEMO: booleanFlag.optional(),
+  /** A web session ends after this many minutes without a request (at most 12 h after sign-in in any case). */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(720).default(30),
+  /** Express "trust proxy": a number of hops, or comma-separated addresses/subnets of the proxies; unset: none trusted. */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(\d{1,2}|[0-9a-fA-F:.\/]+(,\s*[0-9a-fA-F:.\/]+)*|loopback|linklocal|uniquelocal)$/, 'must be a number of hops or comma-separated proxy addresses')
+    .optional(),
+  /** Sign-in attempts (/login, POST /api/tokens) a client address may make a minute. */
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Sign-in attempts for one username a minute, from anywhere. */
+  LOGIN_USERNAME_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
+  /** Days after which calls, events, consent requests and marked parts that never became a consent are purged. */
+  NON_CONSENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
+
+/** A 32-byte key from base64 or hex, or undefined. */
+export function decodeKey(value: string): Buffer | undefined {
+  const v = value.trim();
+  const buf = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  return buf.length === 32 ? buf : undefined;
+}
 
 export type Config = {
   /** Weak but usable settings, said once at start. */
@@ -104,6 +133,8 @@ export type Config = {
   scenariosDir: string;
   /** Demo mode: no Twilio credentials configured, the built-in call simulator plays Twilio. */
   demo: boolean;
+  /** DEMO=true: demo mode against DATABASE_URL was asked for. */
+  demoRequested: boolean;
   /** Demo mode: the password of the demo agent (user "agent") for the agent console. */
   demoAgentPassword?: string | undefined;
   /** Demo mode: passwords of the demo's `admin` and `auditor` users (demo-secrets.json). */
@@ -140,9 +171,17 @@ export type Config = {
     callbackRetryLimit: number;
     callbackRetryDelaySeconds: number;
     callbackTimeoutMs: number;
+    /** Callbacks may reach private addresses and plain http (CALLBACK_ALLOW_PRIVATE=true). */
+    callbackAllowPrivate: boolean;
   };
   /** Time marks: the private key (undefined in demo mode until the service makes or reads its own) and retired public keys. */
   signing: { privateKey: KeyObject | undefined; retired: KeyObject[] };
+  /** Encrypts stored secrets (SECRETS_KEY; generated for a demo or a test). */
+  secretsKey: Buffer;
+  sessionIdleMinutes: number;
+  loginRateLimit: { perAddressPerMinute: number; perUsernamePerMinute: number };
+  trustProxy: string | number | false;
+  nonConsentRetentionDays: number;
 };
 
 function parseQuietHours(value: string): { from: number; to: number } | undefined {
@@ -152,6 +191,18 @@ function parseQuietHours(value: string): { from: number; to: number } | undefine
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * Whether the service may start with this configuration: demo mode (no Twilio credentials) is
+ * never implied against a database it was given. The command-line tools that only read or write
+ * the database do not ask this.
+ */
+export function serviceStartProblem(config: Config): string | undefined {
+  if (config.demo && config.databaseUrl && !config.demoRequested) {
+    return 'configuration: DATABASE_URL is set without Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or DEMO=true for a demo against that database';
+  }
+  return undefined;
+}
 
 /** Parses the environment; throws ConfigError with one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -175,6 +226,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const demo = !hasSid;
+  if (!demo && e.DEMO === true) {
+    throw new ConfigError('configuration: DEMO=true cannot be used with Twilio credentials');
+  }
   if (!demo && !e.PUBLIC_BASE_URL) {
     throw new ConfigError('configuration: PUBLIC_BASE_URL is required with Twilio credentials (the URL Twilio reaches)');
   }
@@ -191,8 +245,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (err instanceof SigningKeyError) throw new ConfigError(`configuration: ${err.message}`);
     throw err;
   }
+  if (!demo && e.ADMIN_TOKEN!.length < 32) {
+    throw new ConfigError('configuration: ADMIN_TOKEN must be at least 32 characters with Twilio credentials (e.g. openssl rand -base64 32)');
+  }
+  if (!demo && !e.SECRETS_KEY) {
+    throw new ConfigError('configuration: SECRETS_KEY is required with Twilio credentials (32 bytes: openssl rand -base64 32)');
+  }
   const warnings: string[] = [];
-  if (e.ADMIN_TOKEN !== undefined && e.ADMIN_TOKEN.length < 16) warnings.push('ADMIN_TOKEN is shorter than 16 characters: easy to guess');
+  if (e.ADMIN_TOKEN !== undefined && e.ADMIN_TOKEN.length < 32) warnings.push('ADMIN_TOKEN is shorter than 32 characters: easy to guess');
+  const trustProxy = e.TRUST_PROXY === undefined ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY;
   return {
     warnings,
     port: e.PORT,
@@ -203,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recordingsDir: path.resolve(e.RECORDINGS_DIR),
     scenariosDir: path.resolve(e.SCENARIOS_DIR),
     demo,
+    demoRequested: e.DEMO === true,
     twilio: {
       // Demo mode: a local account for the simulator; the signature check stays on with this token.
       accountSid: e.TWILIO_ACCOUNT_SID ?? `AC${'0'.repeat(32)}`,
@@ -242,7 +304,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       callbackRetryLimit: e.CALLBACK_RETRY_LIMIT,
       callbackRetryDelaySeconds: e.CALLBACK_RETRY_DELAY_SECONDS,
       callbackTimeoutMs: e.CALLBACK_TIMEOUT_MS,
+      callbackAllowPrivate: e.CALLBACK_ALLOW_PRIVATE,
     },
     signing,
+    secretsKey: e.SECRETS_KEY ? decodeKey(e.SECRETS_KEY)! : randomBytes(32),
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    loginRateLimit: { perAddressPerMinute: e.LOGIN_RATE_LIMIT, perUsernamePerMinute: e.LOGIN_USERNAME_RATE_LIMIT },
+    trustProxy,
+    nonConsentRetentionDays: e.NON_CONSENT_RETENTION_DAYS,
   };
 }

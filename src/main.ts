@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, serviceStartProblem } from './config.js';
 import { ScenarioError } from './scenario/loader.js';
 import { startService } from './service.js';
 import { applyDemoSecrets } from './simulator/demoSecrets.js';
@@ -14,8 +14,10 @@ async function main(): Promise<void> {
   };
   process.once('uncaughtException', startupFailure);
   const config = loadConfig();
+  const problem = serviceStartProblem(config);
+  if (problem) throw new ConfigError(problem);
   for (const w of config.warnings) console.error(`configuration warning: ${w}`);
-  if (config.demo) applyDemoSecrets(config, Boolean(process.env.ADMIN_TOKEN));
+  if (config.demo) applyDemoSecrets(config, Boolean(process.env.ADMIN_TOKEN), Boolean(process.env.SECRETS_KEY));
   const service = await startService(config);
   if (config.demo) {
     console.log(`Demo mode (no Twilio credentials): open ${config.publicBaseUrl}/ for the softphone, or run: npm run call -- --from +821012345678 --keys "2 19940424 081 75023332200333# 1"`);

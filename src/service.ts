@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +24,7 @@ import { stopAudioWorker } from './audio/offThread.js';
 import type { Encoder } from './audio/budget.js';
 import { QUEUES, startJobQueue, type JobQueue } from './jobs/queue.js';
 import { purgeExpired } from './jobs/retention.js';
+import { purgeNonConsents } from './jobs/nonConsentRetention.js';
 import { createRecordingPipeline, type RecordingPipeline } from './recordings/pipeline.js';
 import { DEMO_AGENT_NUMBER, demoRoutes, seedDemoPayers } from './simulator/demo.js';
 import { createConsentRequests, type ConsentRequests } from './requests/consentRequests.js';
@@ -34,6 +36,10 @@ import { signTimeMark } from './marks/timeMark.js';
 import { inFlightRequests } from './http/inFlight.js';
 import { createMetrics, metricsBehindToken, startMetricsServer } from './metrics/metrics.js';
 import { apiDocsRoutes } from './http/apiDocsRoutes.js';
+import { systemResolver, type ResolveHost } from './requests/callbackTarget.js';
+import { logAccess } from './audit/accessLog.js';
+import { sessionSettings } from './http/sessions.js';
+import { loginLimits } from './http/loginLimits.js';
 
 export type RunningService = {
   url: string;
@@ -53,7 +59,8 @@ export type RunningService = {
 };
 
 /** Starts everything: scenarios, database and migrations, HTTP server. */
-export async function startService(config: Config, options: { logger?: Logger } = {}): Promise<RunningService> {
+export async function startService(config: Config, options: { logger?: Logger; resolveHost?: ResolveHost } = {}): Promise<RunningService> {
+  sessionSettings.idleMinutes = config.sessionIdleMinutes;
   const log = options.logger ?? createLogger(config.logLevel);
   const scenarios = loadScenarios(config.scenariosDir);
   if (config.demo) {
@@ -96,12 +103,17 @@ export async function startService(config: Config, options: { logger?: Logger } 
     onConsentRecorded: async (consent) => requests?.onConsentRecorded(consent),
     onConsentFailed: async (callSid, reason) => requests?.onConsentFailed(callSid, reason),
   });
-  requests = createConsentRequests({ pool: db.pool, queue, twilio, scenarios, log, publicBaseUrl: base, outbound: config.outbound });
+  requests = createConsentRequests({
+    pool: db.pool, queue, twilio, scenarios, log, publicBaseUrl: base, outbound: config.outbound, secretsKey: config.secretsKey,
+    callbackPolicy: { allowPrivate: config.outbound.callbackAllowPrivate, resolve: options.resolveHost ?? systemResolver },
+    logAccess: (entry) => logAccess(db.pool, entry),
+  });
   if (config.pipelineWorkers) {
     await pipeline.startWorkers(config.pipelineConcurrency);
     await requests.startWorkers();
     await queue.work(QUEUES.retention, 1, async () => {
       await purgeExpired(db.pool, config.retentionYears, log);
+      await purgeNonConsents(db.pool, config.nonConsentRetentionDays, log);
     });
     await queue.schedule(QUEUES.retention, '30 3 * * *');
   }
@@ -114,6 +126,7 @@ export async function startService(config: Config, options: { logger?: Logger } 
     twilio,
     log,
     requests,
+    smsCodeKey: createHmac('sha256', config.secretsKey).update('sms-code').digest('hex'),
     urls: {
       gatherAction: (turn) => `${base}/twilio/voice/gather?turn=${turn}`,
       recordingCallback: (attempt) => `${base}/twilio/recording?attempt=${attempt}`,
@@ -136,16 +149,23 @@ export async function startService(config: Config, options: { logger?: Logger } 
   // A worker process serves only /healthz (and /metrics): no webhooks, API or pages.
   const serveWeb = config.role !== 'worker';
   const standIn = config.demo ? createStandIn(config.twilio.accountSid, config.twilio.authToken, (line) => log.info(line)) : undefined;
-  if (standIn) await seedDemoPayers(db.pool, config.demoAgentPassword, { adminPassword: config.demoAdminPassword, auditorPassword: config.demoAuditorPassword });
-  const app = !serveWeb ? createHttpApp({ log, ops, twilio: express.Router(), api: express.Router(), public: express.Router() }) : createHttpApp({
+  // Demo data and the demo users only in a database this process made (embedded), never in one it was given (DEMO=true).
+  if (standIn) {
+    await seedDemoPayers(db.pool, db.embedded ? config.demoAgentPassword : undefined, db.embedded ? { adminPassword: config.demoAdminPassword, auditorPassword: config.demoAuditorPassword } : {});
+    if (!db.embedded) log.warn('demo mode against DATABASE_URL: the demo users are not created or changed there');
+  }
+  const limits = loginLimits(config.loginRateLimit);
+  const app = !serveWeb ? createHttpApp({ log, ops, trustProxy: config.trustProxy, hsts: base.startsWith('https://'), twilio: express.Router(), api: express.Router(), public: express.Router() }) : createHttpApp({
     log,
     ops,
     apiDocs: apiDocsRoutes(),
+    trustProxy: config.trustProxy,
+    hsts: base.startsWith('https://'),
     twilio: twilioRoutes({
       authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
-    public: express.Router().use(await assetRoutes()).use(markRoutes({ pool: db.pool, keys: markKeys, publicBaseUrl: base, receiptPerMinute: config.verifyPerMinute })).use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute, keys: markKeys })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })).use(adminPages({ pool: db.pool })),
-    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent }),
+    public: express.Router().use(await assetRoutes()).use(markRoutes({ pool: db.pool, keys: markKeys, publicBaseUrl: base, receiptPerMinute: config.verifyPerMinute })).use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute, keys: markKeys })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://'), loginLimits: limits })).use(agentPage({ pool: db.pool })).use(adminPages({ pool: db.pool })),
+    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent, loginLimits: limits }),
     ...(standIn
       ? {
           extra: (a) =>
@@ -160,9 +180,13 @@ export async function startService(config: Config, options: { logger?: Logger } 
   });
   const server: Server = await new Promise((resolve, reject) => {
     // Express 5 hands a listen error (a port in use) to this callback.
-    const s = app.listen(config.port, '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
+    // The demo's simulator is unauthenticated: it listens on this machine only.
+    const s = app.listen(config.port, config.demo ? '127.0.0.1' : '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
+  // A slow client cannot hold a request open: headers and the whole request within 30 s.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 30_000;
   port = (server.address() as AddressInfo).port;
   log.info({ port, role: config.role, metricsPort: metricsServer?.port, database: db.embedded ? 'embedded' : 'external', scenarios: scenarios.all.map((s) => s.id), demo: config.demo, encoder }, 'service started');
   return {

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, serviceStartProblem } from '../src/config.js';
 import { loadScenarios, ScenarioError } from '../src/scenario/loader.js';
 import { defaultScenarioJson, scenariosDir } from './support/scenarios.js';
 
@@ -17,10 +17,16 @@ describe('configuration', () => {
     expect(c.demo).toBe(true);
     expect(c.twilio.apiBaseUrl).toBe('http://127.0.0.1:3000/_sim/twilio');
     expect(c.publicBaseUrl).toBe('http://localhost:3000');
-    const real = loadConfig({ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(20), PUBLIC_BASE_URL: 'https://ars.example/' });
+    const real = loadConfig({ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(32), SECRETS_KEY: 'ab'.repeat(32), PUBLIC_BASE_URL: 'https://ars.example/' });
     expect(real.demo).toBe(false);
     expect(real.twilio.apiBaseUrl).toBe('https://api.twilio.com');
     expect(real.publicBaseUrl).toBe('https://ars.example');
+    expect(real).toMatchObject({ sessionIdleMinutes: 30, trustProxy: false, nonConsentRetentionDays: 90, outbound: { callbackAllowPrivate: false } });
+    // Demo mode is never implied against a database it was given: the service does not start.
+    expect(serviceStartProblem(loadConfig({ DATABASE_URL: 'postgres://db.example/ars' }))).toMatch(/^configuration: DATABASE_URL is set without Twilio credentials/);
+    expect(serviceStartProblem(loadConfig({ DATABASE_URL: 'postgres://db.example/ars', DEMO: 'true' }))).toBeUndefined();
+    expect(serviceStartProblem(loadConfig({}))).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
 
   it('a bad or missing value is one line naming the variable', () => {
@@ -30,7 +36,13 @@ describe('configuration', () => {
       [{ DATABASE_URL: 'mysql://x' }, /^configuration: DATABASE_URL /],
       [{ TWILIO_ACCOUNT_SID: 'XY123' }, /^configuration: TWILIO_ACCOUNT_SID /],
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}` }, /^configuration: TWILIO_AUTH_TOKEN is required/],
-      [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(20) }, /^configuration: PUBLIC_BASE_URL is required/],
+      [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(32) }, /^configuration: PUBLIC_BASE_URL is required/],
+      // Issue 14: a short ADMIN_TOKEN with real credentials stops the start (it only warned).
+      [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://a.example', ADMIN_TOKEN: 'y'.repeat(31), SECRETS_KEY: 'ab'.repeat(32) }, /^configuration: ADMIN_TOKEN must be at least 32 characters/],
+      [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://a.example', ADMIN_TOKEN: 'y'.repeat(32) }, /^configuration: SECRETS_KEY is required/],
+      [{ SECRETS_KEY: 'too-short' }, /^configuration: SECRETS_KEY must be 32 bytes/],
+      [{ TRUST_PROXY: 'everyone' }, /^configuration: TRUST_PROXY /],
+      [{ SESSION_IDLE_MINUTES: '721' }, /^configuration: SESSION_IDLE_MINUTES /],
       [{ TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://a.example' }, /^configuration: ADMIN_TOKEN is required/],
       [{ TWILIO_API_BASE_URL: 'ftp://x' }, /^configuration: TWILIO_API_BASE_URL /],
       [{ QUIET_HOURS: '25:00-08:00' }, /^configuration: QUIET_HOURS must be HH:MM-HH:MM/],

@@ -39,6 +39,8 @@ beforeAll(async () => {
     JOB_POLL_SECONDS: '0.5',
     LOG_LEVEL: 'warn',
     QUIET_HOURS: 'off',
+    // Demo mode against a DATABASE_URL only when asked for (issue 14).
+    DEMO: 'true',
   };
   for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'ADMIN_TOKEN', 'TWILIO_API_BASE_URL']) delete env[k];
   service = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -161,7 +163,15 @@ describe('demo mode', () => {
       await phone.getByRole('group', { name: '키패드' }).getByRole('button', { name: '0', exact: true }).click();
       await phone.getByText('상담원에게 연결해 드리겠습니다').first().waitFor();
 
-      const { agentPassword } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      // Against a database it was given (DEMO=true), the demo creates no users: the operator does.
+      const { adminToken } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      const agentPassword = 'demo-agent-password-1';
+      const made = await fetch(`${base}/api/users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'agent', password: agentPassword, role: 'agent' }),
+      });
+      expect(made.status).toBe(201);
       const agent = await (await browser.newContext()).newPage();
       await signIn(agent, base, 'agent', agentPassword);
       await agent.waitForURL(/\/agent$/);

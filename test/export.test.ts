@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import {
 } from '../src/export/transmission.js';
 import { freshDatabase } from './support/app.js';
 import { storeConsent } from './support/consents.js';
+import { until } from './support/callbacks.js';
 
 const run = promisify(execFile);
 
@@ -172,6 +173,7 @@ describe('export from stored consents', () => {
     const first = await exportBatch(pool, { ...EI13, out });
     expect(first.count).toBe(2);
     expect(first.excluded).toEqual([{ id: bad.id, payerNumber: 'E5', problems: ['the account number must be 1 to 20 digits'] }]);
+    expect(statSync(out).mode & 0o777).toBe(0o600); // full account numbers: the owner only
     const r = await readTransmission(bufferSource(readFileSync(out)));
     expect(r.consents.map((c) => c.fields.payerNumber)).toEqual(['E1', 'E2']);
     expect(r.consents.map((c) => c.sha256)).toEqual([a.fileSha256, b.fileSha256]);
@@ -237,6 +239,9 @@ describe('POST /api/exports', () => {
       const file = Buffer.from(await res.arrayBuffer());
       const r = await readTransmission(bufferSource(file));
       expect(r.consents[0]!.sha256).toBe(c.fileSha256);
+      // Issue 14: full account numbers are not kept on disk once streamed.
+      const exportsDir = path.join(app.config.dataDir, 'exports');
+      await until(() => !existsSync(exportsDir) || readdirSync(exportsDir).length === 0, 5000, 'the export file to be removed');
       const log = await app.db.pool.query("SELECT actor, action, target FROM access_log WHERE action = 'export'");
       expect(log.rows).toEqual([{ actor: 'admin-token', action: 'export', target: 'ei13:9912345678:20261125' }]);
       const bad = await api(app, 'POST', '/api/exports', { format: 'ei13', organizationCode: '9912345678', date: '2026-11-25' });

@@ -45,7 +45,7 @@ function validates(schema: object, value: unknown): boolean {
 describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1 and names every /api route of the express router', () => {
     expect(doc.openapi).toBe('3.1.0');
-    const router = apiRoutes({ pool: {} as any, adminToken: 'unused', exportsDir: '/nonexistent', requests: {} as any, agent: {} as any }) as express.Router;
+    const router = apiRoutes({ pool: {} as any, adminToken: 'unused', exportsDir: '/nonexistent', requests: {} as any, agent: {} as any, loginLimits: {} as any }) as express.Router;
     const routes = routesOf(router);
     expect(routes.length).toBeGreaterThan(20);
     const missing = routes.filter((r) => {
@@ -67,7 +67,7 @@ describe('the OpenAPI document', () => {
     const row: RequestRow = {
       id: '3f0e4b8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b', organization_code: '9912345678', scenario_id: 'default', payer_number: '100200', holder_name: '홍길동',
       birth_date: '19940424', business_number: null, phone: '+821012345678', bank_code: '081', account_number: '75023332200333', code: '4821',
-      callback_url: 'https://org.example/cb', status: 'consented', reason: null, call_sid: `CA${'1'.repeat(32)}`, consent_id: 'c1', not_before: at,
+      callback_url: 'https://org.example/cb', idempotency_key: null, body_sha256: null, status: 'consented', reason: null, call_sid: `CA${'1'.repeat(32)}`, consent_id: 'c1', not_before: at,
       call_attempted_at: at, requested_by: 'integration', callback_state: 'waiting', callback_attempts: 0, callback_error: null, created_at: at, updated_at: at, finished_at: at,
     };
     const body = { event: 'consent-request.finished', sentAt: at.toISOString(), ...requestJson(row, { id: 'c1', status: 'ready', verification_number: 'V1', method_code: 5, file_bytes: 1200, file_sha256: 'ab'.repeat(32), consented_at: at }) };

@@ -263,7 +263,8 @@ describe('from recording to consent record', () => {
     expect(bad.json.field).toBe('from');
     expect((await api(app, 'GET', '/api/consents?status=weird')).status).toBe(400);
     expect((await api(app, 'GET', '/api/consents/00000000-0000-4000-8000-000000000000')).status).toBe(404);
-    expect((await api(app, 'GET', '/api/consents/not-a-uuid')).status).toBe(404);
+    // Issue 14: a malformed id is a 400 naming it (it was answered like an unknown one).
+    expect((await api(app, 'GET', '/api/consents/not-a-uuid')).json).toMatchObject({ error: 'validation', field: 'id' });
     expect((await api(app, 'GET', `/api/consents/${all[0].id}`)).json.id).toBe(all[0].id);
   });
 

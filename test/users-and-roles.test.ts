@@ -13,7 +13,8 @@ beforeAll(async () => {
   app = await startTestApp({ PIPELINE_WORKERS: 'false' });
   for (const role of ['admin', 'agent', 'auditor', 'integration']) {
     // ADMIN_TOKEN creates the first admin; that admin's token creates the others.
-    expect((await api(app, 'POST', '/api/users', { username: `${role}1`, password: `${role}-password-123`, role }, tokens.admin)).status).toBe(201);
+    const organization = role === 'integration' ? { organizationCode: '9912345678' } : {};
+    expect((await api(app, 'POST', '/api/users', { username: `${role}1`, password: `${role}-password-123`, role, ...organization }, tokens.admin)).status).toBe(201);
     const t = await api(app, 'POST', '/api/tokens', { username: `${role}1`, password: `${role}-password-123`, name: 'test' }, 'none');
     expect(t.status).toBe(201);
     tokens[role] = t.json.token;
@@ -61,6 +62,21 @@ describe('roles on the JSON API', () => {
     }
   });
 
+  it('organisation scoping: an integration user reads its organisation\'s requests only; another organisation\'s is 404', async () => {
+    await api(app, 'POST', '/api/payers', { payerNumber: 'U2', name: '김영희', birthDate: '19800102', phone: '+821099990000' }, tokens.admin);
+    const made = await api(app, 'POST', '/api/consent-requests', { payerNumber: 'U2', phone: '+821099990000', bankCode: '088', accountNumber: '110123456789' }, tokens.integration);
+    expect(made.status, made.text).toBe(201);
+    expect(made.json.organizationCode).toBe('9912345678');
+    expect((await api(app, 'POST', '/api/users', { username: 'other-site', password: 'other-site-password', role: 'integration', organizationCode: 'HANBIT02' }, tokens.admin)).status).toBe(201);
+    const other = (await api(app, 'POST', '/api/tokens', { username: 'other-site', password: 'other-site-password' }, 'none')).json.token;
+    const cases: [string, number][] = [[tokens.admin!, 200], [tokens.auditor!, 200], [tokens.integration!, 200], [other, 404], [tokens.agent!, 403]];
+    for (const [token, expected] of cases) expect((await api(app, 'GET', `/api/consent-requests/${made.json.id}`, undefined, token)).status).toBe(expected);
+    // The other organisation has no scenario here: it cannot make a request at all.
+    const refused = await api(app, 'POST', '/api/consent-requests', { payerNumber: 'U2', phone: '+821099990000', bankCode: '088', accountNumber: '110123456789' }, other);
+    expect(refused.status).toBe(400);
+    expect(refused.json.field).toBe('scenario');
+  });
+
   it('the access log names the user who replayed', async () => {
     await (await fetch(`${app.url}/api/consents/${consentId}/audio`, { headers: { Authorization: `Bearer ${tokens.auditor}` } })).arrayBuffer();
     const log = (await api(app, 'GET', `/api/consents/${consentId}/access-log`, undefined, tokens.admin)).json.entries;
@@ -92,6 +108,9 @@ describe('roles on the JSON API', () => {
     expect((await api(app, 'PATCH', '/api/users/auditor1', { disabled: true }, tokens.admin)).json.disabledAt).not.toBeNull();
     expect((await api(app, 'GET', '/api/consents', undefined, tokens.auditor)).status).toBe(401);
     expect((await api(app, 'PATCH', '/api/users/auditor1', { disabled: false }, tokens.admin)).status).toBe(200);
+    // Disabling revoked the tokens: enabling again does not revive them; the user signs in for a new one.
+    expect((await api(app, 'GET', '/api/consents', undefined, tokens.auditor)).status).toBe(401);
+    tokens.auditor = (await api(app, 'POST', '/api/tokens', { username: 'auditor1', password: 'auditor-password-123' }, 'none')).json.token;
     expect((await api(app, 'GET', '/api/consents', undefined, tokens.auditor)).status).toBe(200);
     expect((await api(app, 'PATCH', '/api/users/locky', { unlock: true }, tokens.admin)).json.lockedUntil).toBeNull();
     expect((await api(app, 'POST', '/api/tokens', { username: 'locky', password: 'the-right-password' }, 'none')).status).toBe(201);

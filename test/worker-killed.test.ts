@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, freshDatabase, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_ADMIN_TOKEN, TEST_AUTH_TOKEN, TEST_SIGNING_KEY, type TestApp } from './support/app.js';
+import { api, freshDatabase, PUBLIC_BASE_URL, startTestApp, TEST_ACCOUNT_SID, TEST_ADMIN_TOKEN, TEST_AUTH_TOKEN, TEST_SIGNING_KEY, TEST_SECRETS_KEY, type TestApp } from './support/app.js';
 import { TestCall } from './support/caller.js';
 import { consentTape, newRecordingSid, postRecordingCallback, recordingCallbackParams, tapeWav } from './support/recording.js';
 
@@ -56,6 +56,7 @@ function startWorker(): ChildProcess {
       TWILIO_SMS_FROM: '+15005550006',
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       SIGNING_KEY: TEST_SIGNING_KEY,
+      SECRETS_KEY: TEST_SECRETS_KEY,
       RECORDINGS_DIR: recordingsDir,
       JOB_TIMEOUT_SECONDS: '3',
       JOB_SUPERVISE_SECONDS: '1',

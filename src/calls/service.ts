@@ -18,6 +18,8 @@ export type CallServiceDeps = {
   twilio: TwilioRest;
   urls: TwimlUrls;
   log: Logger;
+  /** Keys the stored hash of SMS codes (derived from SECRETS_KEY). */
+  smsCodeKey?: string;
   /** Called after a turn that ended in consent, once the transaction committed. */
   onConsent?: (callSid: string, attempt: number) => void;
   /** Outbound calls placed for a website's consent request. */
@@ -105,7 +107,7 @@ export function createCallService(deps: CallServiceDeps) {
     const logEntries = [...first.log];
     for (let i = 0; result.query && i < MAX_QUERIES_PER_TURN; i++) {
       const input = await answerQuery(result.query, callSid);
-      result = runTurn(scenario, result.state, input, { newSmsCode: newSmsCode(), callSid });
+      result = runTurn(scenario, result.state, input, { newSmsCode: newSmsCode(), callSid, smsCodeKey: deps.smsCodeKey });
       actions.push(...result.actions);
       effects.push(...result.effects);
       logEntries.push(...result.log);
@@ -140,7 +142,7 @@ export function createCallService(deps: CallServiceDeps) {
     const scenario = scenarios.forCalledNumber(to);
     const from = validPhone(params.From);
     const payersByPhone = from ? await findPayersByPhone(pool, from) : [];
-    const first = runTurn(scenario, initialState(scenario), { kind: 'start', payersByPhone }, { newSmsCode: newSmsCode(), callSid });
+    const first = runTurn(scenario, initialState(scenario), { kind: 'start', payersByPhone }, { newSmsCode: newSmsCode(), callSid, smsCodeKey: deps.smsCodeKey });
     const result = await resolveQueries(scenario, callSid, first);
     const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
     const events: EventInsert[] = [
@@ -202,7 +204,7 @@ export function createCallService(deps: CallServiceDeps) {
           return { twiml: apologyTwiml(defaultScenario(), SORRY), effects: [] };
         }
         const scenario = scenarios.byId(request.scenarioId) ?? scenarios.forCalledNumber(undefined);
-        const result = runTurn(scenario, initialState(scenario), { kind: 'startRequest', ...request }, { newSmsCode: newSmsCode(), callSid });
+        const result = runTurn(scenario, initialState(scenario), { kind: 'startRequest', ...request }, { newSmsCode: newSmsCode(), callSid, smsCodeKey: deps.smsCodeKey });
         const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
         const events = turnEvents(0, result.log, result.actions, result.state.step);
         const call = { callSid, scenarioId: scenario.id, from: validPhone(params.From), to: validPhone(params.To), direction: 'outbound', requestId: request.requestId };
@@ -238,7 +240,7 @@ export function createCallService(deps: CallServiceDeps) {
           scenario,
           state,
           { kind: 'gather', digits, speech, confidence: Number.isFinite(confidence) ? confidence : undefined },
-          { newSmsCode: newSmsCode(), callSid },
+          { newSmsCode: newSmsCode(), callSid, smsCodeKey: deps.smsCodeKey },
         );
         const result = await resolveQueries(scenario, callSid, first);
         const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
@@ -269,7 +271,7 @@ export function createCallService(deps: CallServiceDeps) {
       for (let attempt = 0; attempt < 5; attempt++) {
         const row = (attempt === 0 ? recent.get(callSid) : undefined) ?? (await getCall(pool, callSid));
         if (!row) return;
-        const result = runTurn(scenarioOf(row), row.state, { kind: 'hangup' }, { newSmsCode: '', callSid });
+        const result = runTurn(scenarioOf(row), row.state, { kind: 'hangup' }, { newSmsCode: '', callSid, smsCodeKey: deps.smsCodeKey });
         const events = [
           { turn: row.state.turn, step: row.state.step, kind: 'callStatus', detail: { status: params.CallStatus, duration: params.CallDuration ?? null } },
           ...turnEvents(row.state.turn, result.log, [], result.state.step),

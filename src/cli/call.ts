@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, serviceStartProblem } from '../config.js';
 import { createLogger } from '../log.js';
 import { startService, type RunningService } from '../service.js';
 import { parseCallerScript } from '../simulator/index.js';
@@ -94,6 +94,11 @@ async function main(): Promise<number> {
   if (!(await isUp(config.publicBaseUrl))) {
     if (!config.demo) {
       console.error(`no service answers at ${config.publicBaseUrl}, and with Twilio credentials configured the simulator does not start one`);
+      return 1;
+    }
+    const problem = serviceStartProblem(config);
+    if (problem) {
+      console.error(problem);
       return 1;
     }
     console.log(`(no service at ${config.publicBaseUrl}: starting one in demo mode)`);

@@ -108,7 +108,7 @@ async function writeFile(
 ): Promise<{ bytes: number; sha256: string }> {
   await mkdir(path.dirname(path.resolve(req.out)), { recursive: true });
   const tmp = `${req.out}.${process.pid}.partial`;
-  const stream = createWriteStream(tmp);
+  const stream = createWriteStream(tmp, { mode: 0o600 }); // full account numbers: the owner only
   const hash = createHash('sha256');
   let bytes = 0;
   let failure: Error | undefined;

@@ -5,6 +5,7 @@ import { logAccess, remoteOf } from '../audit/accessLog.js';
 import type { Principal } from '../users/users.js';
 import { allow } from './auth.js';
 import { koreanAgentMessage } from '../shared/koreanMessages.js';
+import { uuidParam } from './params.js';
 
 /**
  * The agent console's API (agents and admins): live calls handed to an agent, payer search, and
@@ -13,6 +14,7 @@ import { koreanAgentMessage } from '../shared/koreanMessages.js';
 export function agentRoutes(deps: { pool: pg.Pool; agent: AgentConsents }): express.Router {
   const router = express.Router();
   const agentOnly = allow('agent', 'admin');
+  router.param('id', uuidParam);
   const actor = (res: express.Response) => (res.locals.principal as Principal).actor;
 
   /** Runs an action; a refusal is a 4xx (or 502 when Twilio failed) with the reason. */
@@ -37,7 +39,16 @@ export function agentRoutes(deps: { pool: pg.Pool; agent: AgentConsents }): expr
 
   router.get('/agent/calls', agentOnly, handle(async () => ({ calls: await deps.agent.liveCalls() })));
 
-  router.get('/payers', agentOnly, handle(async (req) => ({ payers: await deps.agent.searchPayers(typeof req.query.q === 'string' ? req.query.q : '') })));
+  router.get(
+    '/payers',
+    agentOnly,
+    handle(async (req, res) => {
+      const payers = await deps.agent.searchPayers(typeof req.query.q === 'string' ? req.query.q : '');
+      // Who looked payers up, and how many were shown (not the search words: they are personal data).
+      await logAccess(deps.pool, { actor: actor(res), action: 'list-payers', target: 'payers', remote: remoteOf(req), detail: { count: payers.length } });
+      return { payers };
+    }),
+  );
 
   router.post(
     '/agent-consents',
@@ -57,6 +68,11 @@ export function agentRoutes(deps: { pool: pg.Pool; agent: AgentConsents }): expr
       agentOnly,
       handle(async (req, res) => {
         const id = String(req.params.id);
+        // An agent acts only on the marked parts they started (admins on any); another's is not found.
+        const principal = res.locals.principal as Principal;
+        if (principal.role !== 'admin' && (await deps.agent.show(id)).agent !== principal.actor) {
+          throw new AgentRefused(404, undefined, 'no recorded consent of yours with that id');
+        }
         const shown =
           step === 'pause' ? await deps.agent.pause(id, actor(res))
           : step === 'resume' ? await deps.agent.resume(id, actor(res))

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type { Logger } from '../log.js';
 import { apologyTwiml } from '../telephony/twiml.js';
 import { isRefusal } from '../shared/refusal.js';
@@ -14,12 +16,70 @@ export type HttpOps = {
 };
 
 /** The express app: Twilio webhooks under /twilio, the JSON API under /api. */
-export function createHttpApp(parts: { twilio: express.Router; api: express.Router; public: express.Router; log: Logger; extra?: (app: express.Express) => void; ops?: HttpOps; apiDocs?: express.Router }) {
+export function createHttpApp(parts: {
+  twilio: express.Router;
+  api: express.Router;
+  public: express.Router;
+  log: Logger;
+  extra?: (app: express.Express) => void;
+  /** TRUST_PROXY: hops or proxy addresses; false trusts none. */
+  trustProxy?: string | number | false;
+  /** PUBLIC_BASE_URL is https: browsers are told to keep to https. */
+  hsts?: boolean;
+  ops?: HttpOps;
+  apiDocs?: express.Router;
+}) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', parts.trustProxy ?? false);
   if (parts.ops) app.use(parts.ops.inFlight);
   app.use(requestContext());
+  // Repeated query parameters are not arrays: a handler sees strings only (a repeat is refused below).
+  app.set('query parser', (q: string | null | undefined) => new URLSearchParams(typeof q === 'string' ? q : ''));
+  app.use((req, res, next) => {
+    res.locals.cspNonce = randomBytes(16).toString('base64');
+    const params = req.query as unknown as URLSearchParams;
+    const seen = new Set<string>();
+    const out: Record<string, string> = {};
+    for (const [k, v] of params) {
+      if (seen.has(k)) {
+        res.status(400).json({ error: 'validation', field: k, reason: 'is given more than once', message: `${k} 값이 두 번 이상 있습니다.` });
+        return;
+      }
+      seen.add(k);
+      out[k] = v;
+    }
+    Object.defineProperty(req, 'query', { value: out, writable: true, configurable: true, enumerable: true });
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce}'`],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          mediaSrc: ["'self'", 'blob:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      strictTransportSecurity: parts.hsts ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  // Pages and JSON answers may carry personal data: never stored by a browser or a proxy.
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -37,6 +97,11 @@ export function createHttpApp(parts: { twilio: express.Router; api: express.Rout
 
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (req.path.startsWith('/twilio') && status < 500) {
+      parts.log.warn({ path: req.path, err: err.message }, 'refused a malformed Twilio webhook request');
+      res.status(403).type('text/plain').send('malformed request');
+      return;
+    }
     if (req.path.startsWith('/twilio')) {
       // Never a 5xx to Twilio: the caller hears an apology instead of Twilio's error message.
       parts.log.error({ path: req.path, err: err.message }, 'twilio request failed');
@@ -54,6 +119,10 @@ export function createHttpApp(parts: { twilio: express.Router; api: express.Rout
     }
     if (status < 500) {
       res.status(status).json({ error: 'bad_request', reason: err.type === 'entity.parse.failed' ? 'the body is not valid JSON' : err.message });
+      return;
+    }
+    if (err instanceof URIError) {
+      res.status(400).json({ error: 'bad_request', reason: 'the request is not valid percent-encoding' });
       return;
     }
     parts.log.error({ path: req.path, err: err.message }, 'request failed');

@@ -20,6 +20,7 @@ export function requireBearer(token: string) {
 }
 
 import type pg from 'pg';
+import { hasFact } from '../users/store.js';
 import { principalForToken, type Principal, type Role } from '../users/users.js';
 import { sessionPrincipal } from './sessions.js';
 
@@ -34,10 +35,9 @@ export function authenticate(pool: pg.Pool, adminToken: string) {
     const token = match?.[1]?.trim();
     let principal: Principal | undefined;
     if (token && timingSafeEqual(digest(token), expected)) {
-      // ADMIN_TOKEN only bootstraps the first admin: once one exists, people sign in.
-      const admins = await pool.query("SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL LIMIT 1");
-      if (admins.rowCount) {
-        res.status(401).json({ error: 'unauthorized', reason: 'ADMIN_TOKEN only bootstraps the first admin; an admin exists: use a personal API token' });
+      // ADMIN_TOKEN only bootstraps the first admin: once one has ever been created, people sign in.
+      if (await hasFact(pool, 'first-admin-created')) {
+        res.status(401).json({ error: 'unauthorized', reason: 'ADMIN_TOKEN only bootstraps the first admin; an admin has been created: use a personal API token' });
         return;
       }
       principal = { actor: 'admin-token', role: 'admin', userId: undefined };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
-import { accessLogFor } from '../audit/accessLog.js';
+import { accessLogFor, logAccess, remoteOf } from '../audit/accessLog.js';
 import { consentById, consentJson, type ConsentRow } from '../consents/consents.js';
 import { consentOrigin } from '../consents/origin.js';
 import { isRefusal } from '../shared/refusal.js';
@@ -11,6 +11,7 @@ import { ConsentPage, type ConsentView } from '../web/consentPage.js';
 import { ConsentsPage } from '../web/consentsPage.js';
 import { sendPage } from '../web/layout.js';
 import { PAGE_FILTERS, searchConsentsForPage, type PageFilters } from './consentSearch.js';
+import type { LoginLimits } from './loginLimits.js';
 import { cookieOptions, cookies, endSession, LOGIN_CSRF_COOKIE, sessionPrincipal, startSession, type SessionPrincipal } from './sessions.js';
 
 /** The auditor's pages (Korean, keyboard and screen-reader friendly): sign-in, search, a consent. */
@@ -29,7 +30,7 @@ export async function pageSession(pool: pg.Pool, req: Request, res: Response, ro
   return session;
 }
 
-export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): express.Router {
+export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginLimits: LoginLimits }): express.Router {
   const router = express.Router();
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
 
@@ -41,9 +42,9 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): exp
 
   router.get('/login', (_req, res) => loginForm(res, 200));
 
-  router.post('/login', async (req, res) => {
-    const body = req.body as Record<string, string>;
-    if (!body.csrf || body.csrf !== cookies(req)[LOGIN_CSRF_COOKIE]) return loginForm(res, 403, '보안 토큰이 맞지 않습니다. 다시 시도해 주세요.');
+  router.post('/login', deps.loginLimits.perAddress, deps.loginLimits.perUsername, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof body.csrf !== 'string' || !body.csrf || body.csrf !== cookies(req)[LOGIN_CSRF_COOKIE]) return loginForm(res, 403, '보안 토큰이 맞지 않습니다. 다시 시도해 주세요.');
     const login = await checkLogin(deps.pool, String(body.username ?? ''), String(body.password ?? ''));
     if (!login.ok) {
       return loginForm(res, login.reason === 'locked' ? 423 : 401, login.reason === 'locked' ? '로그인 실패가 반복되어 계정이 잠겼습니다. 15분 뒤에 다시 시도해 주세요.' : '아이디 또는 비밀번호가 맞지 않습니다.');
@@ -54,7 +55,7 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): exp
 
   router.post('/logout', async (req, res) => {
     const session = await sessionPrincipal(deps.pool, req);
-    if (session && (req.body as Record<string, string>).csrf === session.csrf) await endSession(deps.pool, req);
+    if (session && ((req.body ?? {}) as Record<string, unknown>).csrf === session.csrf) await endSession(deps.pool, req);
     res.redirect(303, '/login');
   });
 
@@ -86,6 +87,7 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): exp
       sendPage(res, <ErrorPage status={404} viewer={session} message="그런 출금동의가 없습니다." />, 404);
       return;
     }
+    await logAccess(deps.pool, { actor: session.actor, action: 'view', target: `consent:${row.id}`, remote: remoteOf(req), detail: { page: true } });
     const consent = consentJson(row) as ConsentView;
     const events = (await deps.pool.query('SELECT at, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [row.call_sid])).rows;
     const access = await accessLogFor(deps.pool, `consent:${row.id}`);

@@ -1,21 +1,37 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type pg from 'pg';
-import type { Principal, Role } from '../users/users.js';
+import type { Db } from '../db/database.js';
+import * as store from '../users/store.js';
+import type { Principal } from '../users/users.js';
 
-/** Cookie sessions for the web pages: httpOnly, SameSite=Lax, Secure behind https; CSRF token per session. */
+/**
+ * Cookie sessions for the web pages: httpOnly, SameSite=Lax, Secure behind https; CSRF token per
+ * session. A session ends after SESSION_IDLE_MINUTES without a request, and 12 hours after sign-in.
+ */
 
 export const SESSION_COOKIE = 'ars_session';
 export const LOGIN_CSRF_COOKIE = 'ars_login_csrf';
-const HOURS = 8;
+export const SESSION_MAX_HOURS = 12;
+
+/** Set once at start from SESSION_IDLE_MINUTES. */
+export const sessionSettings = { idleMinutes: 30 };
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** The request's cookies; a value that is not valid percent-encoding is kept as sent (never a 500). */
 export function cookies(req: Request): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    if (i <= 0) continue;
+    const raw = part.slice(i + 1).trim();
+    let value = raw;
+    try {
+      value = decodeURIComponent(raw);
+    } catch {
+      /* kept as sent */
+    }
+    out[part.slice(0, i).trim()] = value;
   }
   return out;
 }
@@ -24,29 +40,22 @@ export function cookieOptions(secure: boolean, maxAgeMs?: number) {
   return { httpOnly: true, sameSite: 'lax' as const, secure, path: '/', ...(maxAgeMs ? { maxAge: maxAgeMs } : {}) };
 }
 
-export async function startSession(pool: pg.Pool, res: Response, userId: number, secure: boolean): Promise<void> {
+export async function startSession(db: Db, res: Response, userId: number, secure: boolean): Promise<void> {
   const id = randomBytes(32).toString('base64url');
-  await pool.query("INSERT INTO sessions (id_sha256, user_id, csrf, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))", [
-    sha256(id), userId, randomBytes(24).toString('base64url'), HOURS,
-  ]);
-  res.cookie(SESSION_COOKIE, id, cookieOptions(secure, HOURS * 3600_000));
+  await store.insertSession(db, { idSha256: sha256(id), userId, csrf: randomBytes(24).toString('base64url'), hours: SESSION_MAX_HOURS });
+  res.cookie(SESSION_COOKIE, id, cookieOptions(secure, SESSION_MAX_HOURS * 3600_000));
 }
 
 export type SessionPrincipal = Principal & { csrf: string; username: string };
 
-export async function sessionPrincipal(pool: pg.Pool, req: Request): Promise<SessionPrincipal | undefined> {
+export async function sessionPrincipal(db: Db, req: Request): Promise<SessionPrincipal | undefined> {
   const id = cookies(req)[SESSION_COOKIE];
   if (!id) return undefined;
-  const r = await pool.query<{ user_id: number; username: string; role: Role; csrf: string }>(
-    `SELECT s.user_id, u.username, u.role, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id_sha256 = $1 AND s.expires_at > now() AND u.disabled_at IS NULL`,
-    [sha256(id)],
-  );
-  const row = r.rows[0];
-  return row ? { actor: row.username, username: row.username, role: row.role, userId: row.user_id, csrf: row.csrf } : undefined;
+  const s = await store.touchSession(db, sha256(id), sessionSettings.idleMinutes);
+  return s ? { actor: s.username, username: s.username, role: s.role, userId: s.userId, organizationCode: s.organizationCode ?? undefined, csrf: s.csrf } : undefined;
 }
 
-export async function endSession(pool: pg.Pool, req: Request): Promise<void> {
+export async function endSession(db: Db, req: Request): Promise<void> {
   const id = cookies(req)[SESSION_COOKIE];
-  if (id) await pool.query('DELETE FROM sessions WHERE id_sha256 = $1', [sha256(id)]);
+  if (id) await store.deleteSession(db, sha256(id));
 }

@@ -33,7 +33,6 @@ function sendTwiml(res: Response, twiml: string): void {
 
 export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
   const router = express.Router();
-  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
   router.use(noteCallSid);
   router.use(requireTwilioSignature(deps.authToken, deps.publicBaseUrl, deps.log));
 

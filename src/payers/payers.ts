@@ -66,3 +66,9 @@ export async function findPayer(db: Queryable, payerNumber: string): Promise<Pay
   const r = await db.query<PayerRow>('SELECT * FROM payers WHERE payer_number = $1', [payerNumber]);
   return r.rows[0] ? toSnapshot(r.rows[0]) : undefined;
 }
+
+/** Payers with this name and birth date (at most `limit`). */
+export async function findPayersByNameAndBirthDate(db: Queryable, name: string, birthDate: string, limit = 3): Promise<PayerSnapshot[]> {
+  const r = await db.query<PayerRow>('SELECT * FROM payers WHERE name = $1 AND birth_date = $2 ORDER BY payer_number LIMIT $3', [name, birthDate, limit]);
+  return r.rows.map(toSnapshot);
+}

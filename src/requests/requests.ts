@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { z } from 'zod';
 import { maskPhone } from '../shared/mask.js';
 import { isValidKoreanPhone } from '../kftc/rules.js';
@@ -10,8 +9,6 @@ import { kstIso } from '../shared/time.js';
  * shows the payer a 2-digit code, and the payer keys it in after the readback. Rules and rows here;
  * placing the call and delivering the completion callback are jobs (requests/consentRequests.ts).
  */
-
-type Db = Pick<pg.Pool, 'query'>;
 
 export const requestInputSchema = z
   .object({
@@ -28,17 +25,14 @@ export const requestInputSchema = z
     bankCode: bankCodeField,
     accountNumber: accountNumberField,
     scenario: z.string().trim().min(1).optional(),
-    callbackUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    // Checked for a public target by the use case (callbackTarget.ts): here only its type.
+    callbackUrl: z.string({ error: 'must be an https URL' }).optional(),
   })
   .strict();
 
 export type RequestInput = z.output<typeof requestInputSchema>;
 
 export type RequestStatus = 'queued' | 'ringing' | 'in-progress' | 'no-answer' | 'busy' | 'consented' | 'declined' | 'failed';
-
-/** Progress only moves forward: a late "ringing" never overwrites "in-progress" or an outcome. */
-const RANK_SQL = `CASE status WHEN 'queued' THEN 0 WHEN 'ringing' THEN 1 WHEN 'in-progress' THEN 2 ELSE 3 END`;
-const RANK: Record<RequestStatus, number> = { queued: 0, ringing: 1, 'in-progress': 2, 'no-answer': 3, busy: 3, consented: 3, declined: 3, failed: 3 };
 
 export type RequestRow = {
   id: string;
@@ -63,15 +57,12 @@ export type RequestRow = {
   callback_state: string | null;
   callback_attempts: number;
   callback_error: string | null;
+  idempotency_key: string | null;
+  body_sha256: string | null;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
 };
-
-export async function requestById(db: Db, id: string): Promise<RequestRow | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  return (await db.query<RequestRow>('SELECT * FROM consent_requests WHERE id = $1', [id])).rows[0];
-}
 
 export type ConsentSummary = { id: string; status: string; verification_number: string; method_code: number; file_bytes: number; file_sha256: string; consented_at: Date };
 
@@ -105,34 +96,6 @@ export function requestJson(r: RequestRow, consent: ConsentSummary | undefined):
     finishedAt: r.finished_at ? kstIso(r.finished_at) : null,
     callback: r.callback_url ? { url: r.callback_url, state: r.callback_state, attempts: r.callback_attempts, lastError: r.callback_error } : null,
   };
-}
-
-/** Moves a request forward (never back); true when it changed. */
-export async function advanceRequest(db: Db, id: string, status: RequestStatus, reason: string | null = null): Promise<boolean> {
-  const r = await db.query(
-    `UPDATE consent_requests SET status = $2, reason = $3, updated_at = now() WHERE id = $1 AND ${RANK_SQL} < $4`,
-    [id, status, reason, RANK[status]],
-  );
-  return (r.rowCount ?? 0) > 0;
-}
-
-/**
- * Ends a request (once): its outcome, and the completion callback falls due. A consented request
- * ends when its consent record exists, so the callback can carry it.
- */
-export async function finishRequest(
-  db: Db,
-  id: string,
-  outcome: { status: Exclude<RequestStatus, 'queued' | 'ringing' | 'in-progress'>; reason?: string | null; consentId?: string | null },
-): Promise<RequestRow | undefined> {
-  const r = await db.query<RequestRow>(
-    `UPDATE consent_requests SET status = $2, reason = $3, consent_id = COALESCE($4, consent_id), finished_at = now(), updated_at = now(),
-            callback_state = CASE WHEN callback_url IS NULL THEN NULL ELSE 'pending' END
-      WHERE id = $1 AND finished_at IS NULL
-      RETURNING *`,
-    [id, outcome.status, outcome.reason ?? null, outcome.consentId ?? null],
-  );
-  return r.rows[0];
 }
 
 /** Minutes after midnight in Korea. */

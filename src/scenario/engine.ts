@@ -104,6 +104,8 @@ export type TurnContext = {
   /** A fresh random code, used only when this turn sends an SMS code. */
   newSmsCode: string;
   callSid: string;
+  /** The server's key for SMS codes (from SECRETS_KEY): codes are kept as a keyed HMAC, never guessable offline. */
+  smsCodeKey?: string | undefined;
 };
 
 export function initialState(scenario: Scenario): CallState {

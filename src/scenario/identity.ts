@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { PayerSnapshot } from '../payers/snapshot.js';
 import type { CallState, Query, TurnContext } from './engine.js';
 import type { PromptName, Scenario } from './schema.js';
@@ -26,8 +26,9 @@ export type IdentityMethod = {
   matches(digits: string, state: CallState, ctx: TurnContext): boolean;
 };
 
-export function hashSmsCode(callSid: string, code: string): string {
-  return createHash('sha256').update(`${callSid}:${code}`).digest('hex');
+/** With the server's key (SECRETS_KEY) an SMS code is kept as a keyed HMAC, never guessable offline. */
+export function hashSmsCode(callSid: string, code: string, key?: string): string {
+  return key ? createHmac('sha256', key).update(`${callSid}:${code}`).digest('hex') : createHash('sha256').update(`${callSid}:${code}`).digest('hex');
 }
 
 /** The methods a scenario may name (identity.method); each has its entry in IDENTITY_METHODS. */
@@ -49,10 +50,10 @@ export const IDENTITY_METHODS: Record<IdentityMethodName, IdentityMethod> = {
       return {
         query: { kind: 'sendSms', to: payer.phone, text: fill('smsText', { code }) },
         // Only the code's hash is kept in the call's state.
-        state: { smsCodeHash: hashSmsCode(ctx.callSid, code) },
+        state: { smsCodeHash: hashSmsCode(ctx.callSid, code, ctx.smsCodeKey) },
       };
     },
-    matches: (digits, state, ctx) => state.smsCodeHash !== undefined && hashSmsCode(ctx.callSid, digits) === state.smsCodeHash,
+    matches: (digits, state, ctx) => state.smsCodeHash !== undefined && hashSmsCode(ctx.callSid, digits, ctx.smsCodeKey) === state.smsCodeHash,
   },
 };
 

@@ -3,13 +3,16 @@ import { readFileSync } from 'node:fs';
 import express from 'express';
 import type pg from 'pg';
 import { consentById, consentJson, listConsents } from '../consents/consents.js';
-import { RequestRefused, type ConsentRequests } from '../requests/consentRequests.js';
+import type { ConsentRequests } from '../requests/consentRequests.js';
+import { isRefusal, Refusal } from '../shared/refusal.js';
+import { sendRefusal } from '../http/refusals.js';
 import { upsertPayer } from '../payers/payers.js';
 import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
 import { answerOutboundCalls } from './dialer.js';
 import { createUser, hashPassword } from '../users/users.js';
 import { koreanValidationMessage } from '../shared/koreanMessages.js';
+import { setPasswordHash } from '../users/store.js';
 import { parseCallerScript, scriptedInputs } from './index.js';
 import type { StandIn } from './standIn.js';
 
@@ -34,7 +37,7 @@ export async function seedDemoPayers(pool: pg.Pool, agentPassword: string | unde
   if (agentPassword) {
     // The demo agent, for the agent console: its password is kept in demo-secrets.json.
     if ((await createUser(pool, { username: 'agent', password: agentPassword, role: 'agent' })) === 'exists') {
-      await pool.query("UPDATE users SET password_hash = $1 WHERE username = 'agent' AND role = 'agent'", [await hashPassword(agentPassword)]);
+      await setPasswordHash(pool, 'agent', await hashPassword(agentPassword));
     }
   }
 }
@@ -173,11 +176,11 @@ export function demoRoutes(deps: Deps): express.Router {
     listening.set(phone, { inputs: { next: async () => planned.shift() }, onEvent: write, done: (r) => answered(r) });
     let made;
     try {
-      made = await deps.requests.create(body, 'demo');
+      made = await deps.requests.create({ actor: 'demo', organizationCode: undefined }, body);
     } catch (err) {
       listening.delete(phone);
-      if (!(err instanceof RequestRefused)) throw err;
-      res.status(err.status).json({ error: 'refused', field: err.field, reason: err.reason });
+      if (!isRefusal(err)) throw err;
+      sendRefusal(res, err);
       return;
     }
     planned.push({ keys: keys ?? made.row.code }, { keys: '' });
@@ -254,11 +257,11 @@ export function demoRoutes(deps: Deps): express.Router {
     }
     const { payerNumber, bankCode, accountNumber } = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const made = await deps.requests.create({ payerNumber, phone: number, bankCode, accountNumber }, 'demo-website');
+      const made = await deps.requests.create({ actor: 'demo-website', organizationCode: undefined }, { payerNumber, phone: number, bankCode, accountNumber });
       res.status(201).json({ id: made.row.id, code: made.row.code });
     } catch (err) {
-      if (!(err instanceof RequestRefused)) throw err;
-      res.status(err.status).json({ error: 'refused', field: err.field, reason: err.reason, message: koreanValidationMessage(err.field, err.reason) });
+      if (!isRefusal(err)) throw err;
+      sendRefusal(res, err.koreanMessage ? err : new Refusal(err.kind, err.reason, { ...(err.field ? { field: err.field } : {}), message: koreanValidationMessage(err.field, err.reason) }));
     }
   });
 
@@ -314,7 +317,7 @@ export function demoRoutes(deps: Deps): express.Router {
   });
 
   router.get('/', (_req, res) => {
-    res.type('html').send(readFileSync(new URL('./softphone.html', import.meta.url), 'utf8'));
+    res.type('html').send(readFileSync(new URL('./softphone.html', import.meta.url), 'utf8').replaceAll('<script>', `<script nonce="${String(res.locals.cspNonce)}">`));
   });
   return router;
 }

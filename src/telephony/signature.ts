@@ -1,21 +1,41 @@
-import type { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../log.js';
 
 /**
- * Checks X-Twilio-Signature against the public URL (PUBLIC_BASE_URL + path and query), never the
- * Host header: behind a proxy or tunnel only the configured URL is the one Twilio signed.
+ * Twilio's webhooks: the raw body is read, and X-Twilio-Signature is checked against the public URL
+ * (PUBLIC_BASE_URL + path and query, never the Host header) before any handler sees the fields.
+ * Unsigned, wrongly signed or malformed requests are 403 (a warning, not an error: anyone on the
+ * internet can send them); a signed request with a repeated field is 400. Handlers get one string
+ * per field.
  */
 export function requireTwilioSignature(authToken: string, publicBaseUrl: string, log: Logger) {
+  const raw = express.text({ type: () => true, limit: '64kb', defaultCharset: 'utf-8' });
+  const refuse = (req: Request, res: Response, why: string) => {
+    log.warn({ path: req.path, ip: req.ip, why }, 'rejected a request with a bad Twilio signature');
+    res.status(403).type('text/plain').send('invalid Twilio signature');
+  };
   return (req: Request, res: Response, next: NextFunction): void => {
     const signature = req.header('X-Twilio-Signature');
-    const url = publicBaseUrl + req.originalUrl;
-    const params = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string>;
-    if (!signature || !twilio.validateRequest(authToken, signature, url, params)) {
-      log.warn({ path: req.path, ip: req.ip, signed: Boolean(signature) }, 'rejected a request with a bad Twilio signature');
-      res.status(403).type('text/plain').send('invalid Twilio signature');
-      return;
-    }
-    next();
+    if (!signature) return refuse(req, res, 'unsigned');
+    raw(req, res, (err?: unknown) => {
+      if (err) return refuse(req, res, 'unreadable body');
+      const text = typeof req.body === 'string' ? req.body : '';
+      const type = req.header('Content-Type') ?? '';
+      if (text !== '' && !/^application\/x-www-form-urlencoded\b/i.test(type)) return refuse(req, res, 'not a form');
+      const fields: Record<string, string[]> = {};
+      for (const [k, v] of new URLSearchParams(text)) (fields[k] ??= []).push(v);
+      const signed: Record<string, string | string[]> = {};
+      for (const [k, vs] of Object.entries(fields)) signed[k] = vs.length === 1 ? vs[0]! : vs;
+      if (!twilio.validateRequest(authToken, signature, publicBaseUrl + req.originalUrl, signed)) return refuse(req, res, 'bad signature');
+      const repeated = Object.keys(fields).find((k) => fields[k]!.length > 1);
+      if (repeated) {
+        log.warn({ path: req.path, field: repeated }, 'a signed Twilio webhook repeated a field');
+        res.status(400).type('text/plain').send(`repeated field ${repeated}`);
+        return;
+      }
+      req.body = Object.fromEntries(Object.entries(fields).map(([k, vs]) => [k, vs[0]!]));
+      next();
+    });
   };
 }

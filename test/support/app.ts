@@ -8,10 +8,13 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createLogger } from '../../src/log.js';
+import type { ResolveHost } from '../../src/requests/callbackTarget.js';
 
 export const TEST_ACCOUNT_SID = `AC${'a'.repeat(32)}`;
 export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
-export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijkl';
+/** SECRETS_KEY of the test service (32 bytes, hex). */
+export const TEST_SECRETS_KEY = 'ab'.repeat(32);
 export const PUBLIC_BASE_URL = 'https://ars.example.test';
 export const TWILIO_API = 'https://api.twilio.com';
 /** The time marks' key of test apps (production mode needs SIGNING_KEY): one per test process. */
@@ -31,7 +34,7 @@ export async function freshDatabase(): Promise<string> {
 export type TestApp = RunningService & { logs: string[] };
 
 /** Starts the real service in-process against a real database. */
-export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string, options: { resolveHost?: ResolveHost } = {}): Promise<TestApp> {
   const logs: string[] = [];
   const config = loadConfig({
     PORT: '0',
@@ -42,6 +45,7 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
     TWILIO_SMS_FROM: '+15005550006',
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     SIGNING_KEY: TEST_SIGNING_KEY,
+    SECRETS_KEY: TEST_SECRETS_KEY,
     RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-rec-')),
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-data-')),
     SCENARIOS_DIR: path.resolve('scenarios'),
@@ -50,7 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
   });
   // Capture what the service logs, so tests can check that no personal data reaches it.
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
-  const service = await startService(config, { logger });
+  const service = await startService(config, { logger, ...options });
   return Object.assign(service, { logs });
 }
 
