@@ -13,6 +13,8 @@ import { pageRoutes } from './http/pages.js';
 import { agentPage } from './http/agentPage.js';
 import express from 'express';
 import { twilioRoutes } from './http/twilioRoutes.js';
+import { readinessRoute } from './http/readiness.js';
+import { problemApi, problemPage } from './http/problemRoutes.js';
 import { createLogger, type Logger } from './log.js';
 import { loadScenarios } from './scenario/loader.js';
 import { createTwilioRest } from './telephony/rest.js';
@@ -51,7 +53,10 @@ export async function startService(config: Config, options: { logger?: Logger } 
     for (const s of scenarios.all) s.agentNumber ??= DEMO_AGENT_NUMBER;
   }
   mkdirSync(config.recordingsDir, { recursive: true });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: config.dbPoolSize });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: config.dbPoolSize,
+    connectTimeoutMs: config.db.connectTimeoutMs, statementTimeoutMs: config.db.statementTimeoutMs,
+  });
   try {
     await migrate(db.pool);
   } catch (err) {
@@ -64,6 +69,8 @@ export async function startService(config: Config, options: { logger?: Logger } 
     config.audioEncoder === 'auto' ? ((await ffmpegAvailable()) ? 'ffmpeg' : 'lame') : config.audioEncoder;
   const queue = await startJobQueue(db.url, log, {
     ...config.jobs,
+    connectTimeoutMs: config.db.connectTimeoutMs,
+    statementTimeoutMs: config.db.statementTimeoutMs,
     retries: { [QUEUES.requestCallback]: { retryLimit: config.outbound.callbackRetryLimit, retryDelaySeconds: config.outbound.callbackRetryDelaySeconds } },
   });
   let requests: ConsentRequests | undefined;
@@ -80,12 +87,15 @@ export async function startService(config: Config, options: { logger?: Logger } 
     encoder: () => encoder,
     media: config.media,
     reconcileAfterSeconds: config.reconcileAfterSeconds,
+    sweepGraceSeconds: config.sweep.graceSeconds,
+    silentCallSeconds: config.sweep.silentCallSeconds,
+    endSilentCall: async (callSid) => calls.status({ CallSid: callSid, CallStatus: 'completed' }),
     onConsentRecorded: async (consent) => requests?.onConsentRecorded(consent),
     onConsentFailed: async (callSid, reason) => requests?.onConsentFailed(callSid, reason),
   });
   requests = createConsentRequests({ pool: db.pool, queue, twilio, scenarios, log, publicBaseUrl: base, outbound: config.outbound });
   if (config.pipelineWorkers) {
-    await pipeline.startWorkers(config.pipelineConcurrency);
+    await pipeline.startWorkers(config.pipelineConcurrency, config.mediaConcurrency);
     await requests.startWorkers();
     await queue.work(QUEUES.retention, 1, async () => {
       await purgeExpired(db.pool, config.retentionYears, log);
@@ -117,10 +127,13 @@ export async function startService(config: Config, options: { logger?: Logger } 
   const app = createHttpApp({
     log,
     twilio: twilioRoutes({
-      authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
+      authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, deadlineMs: config.webhookDeadlineMs, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
-    public: express.Router().use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
-    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent }),
+    public: express.Router()
+      .use(readinessRoute({ db: db.pool, recordingsDir: config.recordingsDir, minFreeBytes: config.readyMinFreeBytes }))
+      .use(problemPage({ pool: db.pool }))
+      .use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://') })).use(agentPage({ pool: db.pool })),
+    api: express.Router().use(problemApi({ pool: db.pool, adminToken: config.adminToken })).use(apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent })),
     ...(standIn
       ? {
           extra: (a) =>

@@ -16,7 +16,7 @@ export const esc = (v: unknown) =>
 
 export function layout(title: string, body: string, session?: SessionPrincipal): string {
   const links = [
-    ...(session && session.role !== 'agent' && session.role !== 'integration' ? ['<a href="/consents">동의 검색</a>'] : []),
+    ...(session && session.role !== 'agent' && session.role !== 'integration' ? ['<a href="/consents">동의 검색</a>', '<a href="/problems">처리되지 않은 동의</a>'] : []),
     ...(session && (session.role === 'agent' || session.role === 'admin') ? ['<a href="/agent">상담원 녹취</a>'] : []),
   ].join(' · ');
   return `<!doctype html><html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,32 +1,34 @@
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
-import { AudioBudgetError, encodeWithinBudget, type Encoder } from '../audio/budget.js';
-import { prepareRecordingOffThread } from '../audio/offThread.js';
-import { WavError } from '../audio/wav.js';
-import { getCall } from '../calls/store.js';
-import { isSid } from '../telephony/sids.js';
-import { consentById, consentByRecording, insertConsent, supersedeOlder, type ConsentRow } from '../consents/consents.js';
-import { checkAgentEvidence, checkEvidence, type AgentEvent, type CallEvent, type Evidence } from '../consents/evidence.js';
-import type { PreparedRecording } from '../audio/prepare.js';
-import type { PayerSnapshot } from '../scenario/engine.js';
-import type { Scenario } from '../scenario/schema.js';
-import type { AgentConsentRow } from '../agent/agentConsents.js';
-import { birthDateYYMMDD } from '../kftc/rules.js';
-import { kstDate } from '../shared/time.js';
-import { newVerificationNumber } from '../consents/verification.js';
+import type { Encoder } from '../audio/budget.js';
+import { consentById, type ConsentRow } from '../consents/consents.js';
+import { withTransaction, type Db } from '../db/database.js';
+import { QUEUES, type JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import type { ScenarioSet } from '../scenario/loader.js';
-import { downloadRecordingWav, MediaError, recordingMediaPath, type MediaOptions } from '../telephony/media.js';
+import { DiskFullError, sha256File } from '../shared/files.js';
+import { faultPoint } from '../shared/faults.js';
+import { MediaError, type MediaOptions } from '../telephony/media.js';
 import type { TwilioRest, TwilioSettings } from '../telephony/rest.js';
-import { evidencePath, sha256, sha256Async, sha256File, writeFileAtomic } from '../shared/files.js';
-import { QUEUES, type JobQueue } from '../jobs/queue.js';
+import { parseRecordingCallback } from './callback.js';
+import {
+  agentConsentByRecording, agentConsentOfCallback, attachRecordingToAgentConsent, claimNotification, hasUsableConsent, releaseNotification,
+  silentCalls, unfinishedConsents,
+} from './consentSourcesStore.js';
+import { agentPurpose, consentAttemptOf } from './consentSubject.js';
+import { fetchEvidenceMaster, storedMaster } from './evidenceMaster.js';
+import { PermanentFailure, produceConsentFromRecording } from './produceConsent.js';
+import { registrationSmsText } from './registrationSms.js';
+import {
+  insertCallback, markDeletedAtTwilio, markPipeline, recordingBySid, recordingsOfCall, setPurpose, stalledConsentRecordings, touchRecording,
+  upsertRecording, type Recording, type RecordingPurpose,
+} from './store.js';
 
 /**
- * From Twilio's recording status callback to the consent record: store the callback, fetch the
- * WAV (the evidence master), check the evidence, encode the MP3 within KFTC's budget, record the
- * consent, then notify the payer and delete the recording at Twilio. Every step is idempotent.
+ * From Twilio's recording status callback to the consent record, as jobs: the callback is stored
+ * with its recording and its job in one transaction; `recording-fetch` keeps the WAV master
+ * (I/O), `recording-process` makes the consent (CPU: the story is produceConsent.ts); then the
+ * registration SMS and the deletion at Twilio, which happens only once a ready consent's master
+ * was verified. A sweep every minute re-drives whatever was lost. Every step is idempotent.
  */
 
 export type PipelineDeps = {
@@ -42,369 +44,187 @@ export type PipelineDeps = {
   encoder: () => Encoder;
   media: MediaOptions;
   reconcileAfterSeconds: number;
+  /** How long a consent may go without its consent record before the sweep re-drives it. */
+  sweepGraceSeconds?: number;
+  /** A call no webhook touched for this long is taken as ended (its status callback was lost). */
+  silentCallSeconds?: number;
+  /** Ends a call whose status callback was lost (the call service's hang-up). */
+  endSilentCall?: (callSid: string) => Promise<void>;
   /** After a consent record is stored (ready or evidence_failed): consent requests follow it. */
   onConsentRecorded?: (consent: ConsentRow) => Promise<void>;
   /** A consent was given but its recording could not be made evidence. */
   onConsentFailed?: (callSid: string, reason: string) => Promise<void>;
 };
 
+type Job = { retryCount: number; retryLimit: number };
 
-/** What a consent recording is evidence of, wherever it came from: the ARS (method 5) or an agent's call (method 4). */
-type ConsentSubject = {
-  methodCode: 4 | 5;
-  consentBy: 'key' | 'voice';
-  scenario: Scenario;
-  payer: PayerSnapshot;
-  account: { bankCode: string; accountNumber: string };
-  attempt: number;
-  consentedAt: Date;
-  check(prepared: PreparedRecording, rec: RecordingRow): Evidence;
-};
-
-/** An agent's marked part is evidence only once the agent marked the answer as consent. */
-function agentPurpose(state: string): 'consent' | 'awaiting-agent' | 'not-consent' {
-  return state === 'consented' ? 'consent' : state === 'recording' || state === 'paused' ? 'awaiting-agent' : 'not-consent';
-}
-
-type RecordingRow = {
-  recording_sid: string;
-  call_sid: string;
-  attempt: number | null;
-  status: string;
-  media_url: string | null;
-  duration_seconds: number | null;
-  purpose: string;
-  pipeline: string;
-  master_path: string | null;
-  master_sha256: string | null;
-};
-
-const TERMINAL = ['completed', 'absent', 'failed'];
-
-class PermanentFailure extends Error {}
+/** Errors that never become a permanent failure: the work waits (and the sweep resumes it). */
+const waitsForSpace = (err: unknown) => err instanceof DiskFullError;
 
 export function createRecordingPipeline(deps: PipelineDeps) {
-  const { pool, log } = deps;
+  const { pool, log, queue } = deps;
+  const graceSeconds = deps.sweepGraceSeconds ?? 120;
 
-  async function markPipeline(recordingSid: string, pipeline: string, error: string | null): Promise<void> {
-    await pool.query('UPDATE recordings SET pipeline = $2, pipeline_error = $3, updated_at = now() WHERE recording_sid = $1', [recordingSid, pipeline, error]);
-  }
+  const fetchJob = (db: Db, recordingSid: string) => queue.send(QUEUES.fetchRecording, { recordingSid }, { singletonKey: recordingSid, db });
+  const processJob = (db: Db, recordingSid: string) => queue.send(QUEUES.processRecording, { recordingSid }, { singletonKey: recordingSid, db });
+  const deleteJob = (db: Db, recordingSid: string) => queue.send(QUEUES.deleteAtTwilio, { recordingSid }, { singletonKey: `delete-${recordingSid}`, db });
 
-  /** Which readback attempt gave the consent, if the call ended in one. */
-  async function consentAttemptOf(callSid: string): Promise<number | undefined> {
-    const call = await getCall(pool, callSid);
-    if (!call || call.state.outcome?.kind !== 'consented') return undefined;
-    return call.state.readbacks;
-  }
+  /** What a terminal recording calls for, decided in the callback's transaction; done after it commits. */
+  type Next = { kind: 'none' } | { kind: 'consent-without-recording'; callSid: string; recordingSid: string; status: string; errorCode: string | null };
 
-  async function agentConsentFor(idParam: string | undefined, recordingSid: string, callSid: string): Promise<AgentConsentRow | undefined> {
-    const id = idParam && /^[0-9a-f-]{36}$/i.test(idParam) ? idParam : null;
-    const r = await pool.query<AgentConsentRow>('SELECT * FROM agent_consents WHERE (id = $1 OR recording_sid = $2) AND call_sid = $3 LIMIT 1', [id, recordingSid, callSid]);
-    return r.rows[0];
-  }
-
-  function enqueueConsent(recordingSid: string) {
-    return deps.queue.send(QUEUES.processRecording, { recordingSid }, { singletonKey: recordingSid });
-  }
-
-  async function skipNotEvidence(recordingSid: string, why: string): Promise<void> {
+  /** Hands a terminal recording on by its purpose: the consent's work, or a skip (deleted at Twilio). */
+  async function handOn(tx: Db, rec: Recording, purpose: RecordingPurpose): Promise<Next> {
+    if (rec.pipeline !== 'pending') return { kind: 'none' };
+    if (rec.status !== 'completed') {
+      if (purpose === 'consent') {
+        await markPipeline(tx, rec.recordingSid, 'failed', `Twilio reported the recording as ${rec.status}${rec.errorCode ? ` (error ${rec.errorCode})` : ''}`);
+        return { kind: 'consent-without-recording', callSid: rec.callSid, recordingSid: rec.recordingSid, status: rec.status, errorCode: rec.errorCode };
+      }
+      await markPipeline(tx, rec.recordingSid, 'skipped', `Twilio reported the recording as ${rec.status}`);
+      return { kind: 'none' };
+    }
+    if (purpose === 'consent') {
+      await fetchJob(tx, rec.recordingSid);
+      return { kind: 'none' };
+    }
     // Not evidence (R3): a readback the payer said no to, a call without consent, an agent's declined part.
-    await markPipeline(recordingSid, 'skipped', why);
-    if (deps.deleteAtTwilio) await deps.queue.send(QUEUES.deleteAtTwilio, { recordingSid, verifyLocalCopy: false }, { singletonKey: `delete-${recordingSid}` });
+    await markPipeline(tx, rec.recordingSid, 'skipped', 'not the consent part of the call');
+    if (deps.deleteAtTwilio) await deleteJob(tx, rec.recordingSid);
+    return { kind: 'none' };
+  }
+
+  async function afterCommit(next: Next): Promise<void> {
+    if (next.kind !== 'consent-without-recording') return;
+    log.error({ callSid: next.callSid, recordingSid: next.recordingSid, status: next.status, errorCode: next.errorCode }, 'CONSENT WITHOUT RECORDING: Twilio reports the consent recording as ' + next.status);
+    await deps.onConsentFailed?.(next.callSid, `Twilio reported the recording as ${next.status}${next.errorCode ? ` (error ${next.errorCode})` : ''}`);
+  }
+
+  /**
+   * POST /twilio/recording: the callback's row, the recording's row and its job in one transaction.
+   * A repeat re-queues the work while no consent stands (idempotently); after a ready consent a
+   * late callback changes nothing. Throws when it could not be stored (the route answers 5xx).
+   */
+  async function onCallback(params: Record<string, string | undefined>, query: { attempt?: string | undefined; agentConsent?: string | undefined }): Promise<void> {
+    const parsed = parseRecordingCallback(params, query);
+    if (!parsed.ok) {
+      log.warn({ recordingSid: (params.RecordingSid ?? '').slice(0, 40), status: (params.RecordingStatus ?? '').slice(0, 20) }, parsed.why);
+      return;
+    }
+    const cb = parsed.callback;
+    const next = await withTransaction(pool, async (tx): Promise<Next> => {
+      const fresh = await insertCallback(tx, cb);
+      faultPoint('after-callback-row');
+      if (await hasUsableConsent(tx, cb.recordingSid)) {
+        log.info({ recordingSid: cb.recordingSid, status: cb.status }, 'recording callback after its consent: nothing to do');
+        return { kind: 'none' };
+      }
+      if (!fresh) log.info({ recordingSid: cb.recordingSid, status: cb.status }, 'repeated recording callback: the work is queued again');
+      const agent = await agentConsentOfCallback(tx, query.agentConsent, cb.recordingSid, cb.callSid);
+      let purpose: RecordingPurpose;
+      if (agent) {
+        purpose = agentPurpose(agent.state) === 'consent' ? 'consent' : agentPurpose(agent.state) === 'awaiting-agent' ? 'unknown' : 'not-consent';
+        if (!agent.recordingSid) await attachRecordingToAgentConsent(tx, agent.id, cb.recordingSid);
+      } else {
+        const consentAttempt = await consentAttemptOf(tx, cb.callSid);
+        purpose = consentAttempt === undefined ? 'not-consent' : cb.attempt === null || cb.attempt === consentAttempt ? 'consent' : 'not-consent';
+      }
+      const rec = await upsertRecording(tx, cb, purpose);
+      faultPoint('after-recording-row');
+      if (rec.status === 'in-progress' || purpose === 'unknown') return { kind: 'none' };
+      const next = await handOn(tx, rec, purpose);
+      faultPoint('after-job');
+      return next;
+    });
+    await afterCommit(next);
   }
 
   /**
    * An agent's recording and the agent's answer arrive in either order; each side writes, then reads
-   * the other, so whichever comes second hands the recording on (the job itself is idempotent).
+   * the other, so whichever comes second hands the recording on.
    */
   async function agentDecided(recordingSid: string): Promise<void> {
-    const rec = (await pool.query<{ status: string; pipeline: string; call_sid: string }>('SELECT status, pipeline, call_sid FROM recordings WHERE recording_sid = $1', [recordingSid])).rows[0];
-    const agent = (await pool.query<AgentConsentRow>('SELECT * FROM agent_consents WHERE recording_sid = $1', [recordingSid])).rows[0];
-    if (!rec || !agent || rec.pipeline !== 'pending' || !TERMINAL.includes(rec.status)) return;
-    const purpose = agentPurpose(agent.state);
-    if (purpose === 'awaiting-agent') return;
-    await pool.query('UPDATE recordings SET purpose = $2, updated_at = now() WHERE recording_sid = $1', [recordingSid, purpose]);
-    if (rec.status !== 'completed') {
-      if (purpose === 'consent') await consentWithoutRecording(rec.call_sid, recordingSid, rec.status, undefined);
-      else await markPipeline(recordingSid, 'skipped', `Twilio reported the recording as ${rec.status}`);
-      return;
-    }
-    if (purpose === 'consent') await enqueueConsent(recordingSid);
-    else await skipNotEvidence(recordingSid, `the agent marked the answer as ${agent.state}`);
+    const next = await withTransaction(pool, async (tx): Promise<Next> => {
+      const rec = await recordingBySid(tx, recordingSid);
+      const agent = await agentConsentByRecording(tx, recordingSid);
+      if (!rec || !agent || rec.pipeline !== 'pending' || rec.status === 'in-progress') return { kind: 'none' };
+      const purpose = agentPurpose(agent.state);
+      if (purpose === 'awaiting-agent') return { kind: 'none' };
+      await setPurpose(tx, recordingSid, purpose);
+      return handOn(tx, rec, purpose);
+    });
+    await afterCommit(next);
   }
 
-  async function consentWithoutRecording(callSid: string, recordingSid: string, status: string, errorCode: string | undefined): Promise<void> {
-    log.error({ callSid, recordingSid, status, errorCode }, 'CONSENT WITHOUT RECORDING: Twilio reports the consent recording as ' + status);
-    const reason = `Twilio reported the recording as ${status}${errorCode ? ` (error ${errorCode})` : ''}`;
-    await markPipeline(recordingSid, 'failed', reason);
-    await deps.onConsentFailed?.(callSid, reason);
+  /** A job that cannot go on: permanent, or out of retries (a full disk only waits). */
+  async function failedForGood(rec: Recording, err: unknown, job: Job): Promise<boolean> {
+    const permanent = err instanceof PermanentFailure || (err instanceof MediaError && !err.retryable);
+    if (waitsForSpace(err)) {
+      log.error({ recordingSid: rec.recordingSid, err: (err as Error).message }, 'DISK FULL: the consent recording waits for space');
+      await markPipeline(pool, rec.recordingSid, 'pending', (err as Error).message);
+      return false;
+    }
+    if (!permanent && job.retryCount < job.retryLimit) {
+      log.warn({ recordingSid: rec.recordingSid, err: (err as Error).message, retry: job.retryCount + 1 }, 'recording pipeline will retry');
+      await markPipeline(pool, rec.recordingSid, 'pending', (err as Error).message);
+      return false;
+    }
+    const message = (err as Error).message;
+    log.error({ recordingSid: rec.recordingSid, callSid: rec.callSid, err: message }, 'CONSENT RECORDING FAILED: the pipeline gave up (the recording is kept at Twilio)');
+    await markPipeline(pool, rec.recordingSid, 'failed', message);
+    await deps.onConsentFailed?.(rec.callSid, message);
+    return true;
   }
 
-  /** POST /twilio/recording: store it; a duplicate or out-of-order callback changes nothing. */
-  async function onCallback(params: Record<string, string | undefined>, query: { attempt?: string | undefined; agentConsent?: string | undefined }): Promise<void> {
-    const recordingSid = params.RecordingSid ?? '';
-    const callSid = params.CallSid ?? '';
-    const status = params.RecordingStatus ?? '';
-    if (!isSid('RE', recordingSid) || !isSid('CA', callSid)) {
-      log.warn({ recordingSid: recordingSid.slice(0, 40) }, 'recording callback without valid RecordingSid/CallSid ignored');
-      return;
-    }
-    if (!['in-progress', 'completed', 'absent', 'failed'].includes(status)) {
-      log.warn({ recordingSid, status: status.slice(0, 20) }, 'recording callback with an unknown status ignored');
-      return;
-    }
-    const attempt = /^\d{1,3}$/.test(query.attempt ?? '') ? Number(query.attempt) : null;
-    const inserted = await pool.query(
-      `INSERT INTO recording_callbacks (recording_sid, call_sid, status, attempt, params) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (recording_sid, status) DO NOTHING`,
-      [recordingSid, callSid, status, attempt, params],
-    );
-    if (inserted.rowCount === 0) {
-      log.info({ recordingSid, status }, 'duplicate recording callback');
-      return;
-    }
-    const agent = await agentConsentFor(query.agentConsent, recordingSid, callSid);
-    let purpose: string;
-    if (agent) {
-      purpose = agentPurpose(agent.state);
-      if (!agent.recording_sid) await pool.query('UPDATE agent_consents SET recording_sid = $2 WHERE id = $1 AND recording_sid IS NULL', [agent.id, recordingSid]);
-    } else {
-      const consentAttempt = await consentAttemptOf(callSid);
-      purpose = consentAttempt === undefined ? 'not-consent' : attempt === null || attempt === consentAttempt ? 'consent' : 'not-consent';
-    }
-    const terminal = TERMINAL.includes(status);
-    const duration = /^\d+$/.test(params.RecordingDuration ?? '') ? Number(params.RecordingDuration) : null;
-    const startedAt = params.RecordingStartTime && Number.isFinite(Date.parse(params.RecordingStartTime)) ? new Date(params.RecordingStartTime) : null;
-    // A terminal status wins over in-progress whatever the order they arrive in.
-    await pool.query(
-      `INSERT INTO recordings (recording_sid, call_sid, attempt, status, media_url, duration_seconds, channels, started_at, error_code, purpose)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (recording_sid) DO UPDATE SET
-         status = CASE WHEN recordings.status = ANY($11) THEN recordings.status ELSE EXCLUDED.status END,
-         media_url = COALESCE(EXCLUDED.media_url, recordings.media_url),
-         duration_seconds = COALESCE(EXCLUDED.duration_seconds, recordings.duration_seconds),
-         channels = COALESCE(EXCLUDED.channels, recordings.channels),
-         started_at = COALESCE(recordings.started_at, EXCLUDED.started_at),
-         error_code = COALESCE(EXCLUDED.error_code, recordings.error_code),
-         purpose = EXCLUDED.purpose, updated_at = now()`,
-      [recordingSid, callSid, attempt, status, params.RecordingUrl ?? null, duration,
-        /^\d$/.test(params.RecordingChannels ?? '') ? Number(params.RecordingChannels) : null, startedAt,
-        params.ErrorCode || null, purpose, TERMINAL],
-    );
-    if (!terminal) return;
-    if (agent) return agentDecided(recordingSid);
-    if (status !== 'completed') {
-      if (purpose === 'consent') await consentWithoutRecording(callSid, recordingSid, status, params.ErrorCode);
-      return;
-    }
-    if (purpose === 'consent') await enqueueConsent(recordingSid);
-    else await skipNotEvidence(recordingSid, 'not the consent part of the call');
-  }
-
-  async function loadMaster(rec: RecordingRow): Promise<Buffer> {
-    if (rec.master_path && rec.master_sha256 && existsSync(rec.master_path)) {
-      const buf = await readFile(rec.master_path);
-      if (sha256(buf) === rec.master_sha256) return buf;
-      log.warn({ recordingSid: rec.recording_sid }, 'stored master does not match its hash; fetching again');
-    }
-    let mediaPath: string;
-    try {
-      mediaPath = recordingMediaPath(rec.media_url ?? undefined, deps.twilioSettings.accountSid, rec.recording_sid);
-    } catch (err) {
-      throw new PermanentFailure((err as Error).message);
-    }
-    const wav = await downloadRecordingWav(deps.twilioSettings, mediaPath, deps.media);
-    const file = evidencePath(deps.recordingsDir, new Date(), rec.call_sid, `${rec.recording_sid}.wav`);
-    await writeFileAtomic(file, wav);
-    await pool.query('UPDATE recordings SET master_path = $2, master_sha256 = $3, master_bytes = $4, updated_at = now() WHERE recording_sid = $1', [
-      rec.recording_sid, file, await sha256Async(wav), wav.length,
-    ]);
-    return wav;
-  }
-
-  async function followUps(consent: ConsentRow): Promise<void> {
-    if (consent.status === 'ready' && !consent.phone) log.warn({ consentId: consent.id }, 'no phone on file: no registration SMS');
-    if (consent.status === 'ready' && consent.phone) await deps.queue.send(QUEUES.notifyPayer, { consentId: consent.id }, { singletonKey: `notify-${consent.id}` });
-    if (deps.deleteAtTwilio) await deps.queue.send(QUEUES.deleteAtTwilio, { recordingSid: consent.recording_sid, verifyLocalCopy: true }, { singletonKey: `delete-${consent.recording_sid}` });
-  }
-
-  /** A consent id that is the same however often the job runs. */
-  function consentIdFor(recordingSid: string): string {
-    const h = createHash('sha256').update(`consent:${recordingSid}`).digest('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  }
-
-  /** The ARS's consent (inbound or outbound): the call ended in consent, its state holds who and what. */
-  async function arsSubject(rec: RecordingRow): Promise<ConsentSubject | undefined> {
-    const call = await getCall(pool, rec.call_sid);
-    const state = call?.state;
-    const outcome = state?.outcome;
-    if (!call || !state || outcome?.kind !== 'consented' || !state.payer || !state.account) return undefined;
-    const events = (
-      await pool.query<CallEvent>('SELECT id::int AS id, at, kind, step, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [rec.call_sid])
-    ).rows;
-    const announcement = events.findLast((e) => e.kind === 'prompt' && e.detail.evidence === 'consentAnnouncement');
-    const attempt = rec.attempt ?? state.readbacks;
-    return {
-      methodCode: 5,
-      consentBy: outcome.by,
-      scenario: deps.scenarios.byId(call.scenario_id) ?? deps.scenarios.forCalledNumber(undefined),
-      payer: state.payer,
-      account: state.account,
-      attempt,
-      consentedAt: announcement?.at ?? new Date(),
-      check: (prepared, r) =>
-        checkEvidence(events, {
-          attempt,
-          durationSeconds: prepared.durationSeconds,
-          declaredSeconds: r.duration_seconds ?? undefined,
-          truncated: prepared.truncated,
-          payerFrames: prepared.payerFrames,
-          arsFrames: prepared.arsFrames,
-          consentBy: outcome.by,
-          speech: outcome.speech,
-          consentKey: outcome.key,
-        }),
-    };
-  }
-
-  /** An agent's recorded consent (method 4): the marked part of the call, the payer's spoken yes. */
-  async function agentSubject(rec: RecordingRow, agent: AgentConsentRow): Promise<ConsentSubject | undefined> {
-    if (agent.state !== 'consented') return undefined;
-    const events = (
-      await pool.query<AgentEvent>('SELECT at, kind, detail FROM agent_consent_events WHERE agent_consent_id = $1 ORDER BY id', [agent.id])
-    ).rows;
-    return {
-      methodCode: 4,
-      consentBy: 'voice',
-      scenario: deps.scenarios.byId(agent.scenario_id) ?? deps.scenarios.forCalledNumber(undefined),
-      payer: { payerNumber: agent.payer_number, name: agent.holder_name, birthDate: agent.birth_date, phone: agent.phone ?? '', businessNumber: agent.business_number ?? undefined },
-      account: { bankCode: agent.bank_code, accountNumber: agent.account_number },
-      attempt: 1,
-      consentedAt: agent.finished_at ?? new Date(),
-      check: (prepared, r) =>
-        checkAgentEvidence(events, {
-          script: agent.script,
-          durationSeconds: prepared.durationSeconds,
-          declaredSeconds: r.duration_seconds ?? undefined,
-          truncated: prepared.truncated,
-          payerFrames: prepared.payerFrames,
-          agentFrames: prepared.arsFrames,
-        }),
-    };
-  }
-
-  async function produceConsent(rec: RecordingRow): Promise<void> {
-    const existing = await consentByRecording(pool, rec.recording_sid);
-    if (existing) {
-      await deps.onConsentRecorded?.(existing);
-      return followUps(existing);
-    }
-    const agent = (await pool.query<AgentConsentRow>('SELECT * FROM agent_consents WHERE recording_sid = $1', [rec.recording_sid])).rows[0];
-    const subject = agent ? await agentSubject(rec, agent) : await arsSubject(rec);
-    if (!subject) {
-      await markPipeline(rec.recording_sid, 'skipped', agent ? 'the agent did not mark the answer as consent' : 'the call did not end in consent');
-      return;
-    }
-    const wav = await loadMaster(rec);
-    let prepared;
-    try {
-      prepared = await prepareRecordingOffThread(wav, deps.payerChannel);
-    } catch (err) {
-      if (err instanceof WavError) throw new PermanentFailure(`the recording is not usable audio: ${err.message}`);
-      throw err;
-    }
-    const evidence = subject.check(prepared, rec);
-    let encoded;
-    try {
-      encoded = await encodeWithinBudget(prepared.mono, deps.encoder());
-    } catch (err) {
-      if (err instanceof AudioBudgetError) throw new PermanentFailure(err.message);
-      throw err;
-    }
-    const id = consentIdFor(rec.recording_sid);
-    const mp3Path = evidencePath(deps.recordingsDir, new Date(), rec.call_sid, `${id}.mp3`);
-    await writeFileAtomic(mp3Path, encoded.mp3);
-    const consentedAt = new Date(Math.floor(subject.consentedAt.getTime() / 1000) * 1000);
-    const { scenario, payer, account } = subject;
-    const serviceType = scenario.organization.serviceType;
-    for (let tries = 0; ; tries++) {
+  /** recording-fetch: keep the WAV master, then hand the recording to the encoder. I/O only. */
+  async function fetchRecording(data: { recordingSid: string }, job: Job): Promise<void> {
+    const rec = await recordingBySid(pool, data.recordingSid);
+    if (!rec || rec.pipeline !== 'pending') return;
+    if (!(await storedMaster(rec))) {
       try {
-        await insertConsent(pool, {
-          id,
-          callSid: rec.call_sid,
-          recordingSid: rec.recording_sid,
-          attempt: subject.attempt,
-          status: evidence.passed ? 'ready' : 'evidence_failed',
-          methodCode: subject.methodCode,
-          consentBy: subject.consentBy,
-          serviceType,
-          organizationCode: scenario.organization.codes[serviceType]!,
-          organizationName: scenario.organization.name,
-          scenarioId: scenario.id,
-          payerNumber: payer.payerNumber,
-          holderName: payer.name,
-          holderIdKind: payer.businessNumber ? 'businessNumber' : 'birthDate',
-          holderId: payer.businessNumber ?? birthDateYYMMDD(payer.birthDate),
-          phone: payer.phone || undefined,
-          bankCode: account.bankCode,
-          accountNumber: account.accountNumber,
-          applicationDate: kstDate(consentedAt),
-          consentedAt,
-          verificationNumber: newVerificationNumber(),
-          fileExtension: 'mp3',
-          filePath: mp3Path,
-          fileBytes: encoded.mp3.length,
-          fileSha256: sha256(encoded.mp3),
-          bitrateKbps: encoded.kbps,
-          durationSeconds: Math.round(encoded.info.durationSeconds * 1000) / 1000,
-          encoder: encoded.encoder,
-          evidence,
+        await fetchEvidenceMaster({ db: pool, log, twilioSettings: deps.twilioSettings, media: deps.media, recordingsDir: deps.recordingsDir }, rec, {
+          lastTry: job.retryCount >= job.retryLimit,
         });
-        break;
       } catch (err) {
-        const e = err as { code?: string; constraint?: string };
-        if (e.code === '23505' && e.constraint === 'consents_verification_number_key' && tries < 5) continue;
+        if (await failedForGood(rec, err, job)) return;
         throw err;
       }
     }
-    await markPipeline(rec.recording_sid, 'done', null);
-    const consent = (await consentByRecording(pool, rec.recording_sid))!;
-    if (consent.status === 'evidence_failed') {
-      log.error({ consentId: consent.id, callSid: rec.call_sid, reasons: evidence.checks.filter((c) => !c.ok).map((c) => c.name) }, 'consent evidence check failed: not handed on for transmission');
-    } else {
-      const superseded = await supersedeOlder(pool, consent);
-      log.info({ consentId: consent.id, callSid: rec.call_sid, methodCode: consent.method_code, bytes: consent.file_bytes, kbps: consent.bitrate_kbps, superseded }, 'consent recorded');
-    }
-    await deps.onConsentRecorded?.(consent);
-    await followUps(consent);
+    await processJob(pool, rec.recordingSid);
   }
 
-  async function processRecording(data: { recordingSid: string }, job: { retryCount: number; retryLimit: number }): Promise<void> {
-    const rec = (await pool.query<RecordingRow>('SELECT * FROM recordings WHERE recording_sid = $1', [data.recordingSid])).rows[0];
+  /** recording-process: the consent from the kept master (CPU), then its follow-ups. */
+  async function processRecording(data: { recordingSid: string }, job: Job): Promise<void> {
+    const rec = await recordingBySid(pool, data.recordingSid);
     if (!rec) return;
     try {
-      await produceConsent(rec);
+      const produced = await produceConsentFromRecording(deps, rec);
+      if (produced.kind === 'needs-master') return void (await fetchJob(pool, rec.recordingSid));
+      if (produced.kind === 'not-evidence') return void (await markPipeline(pool, rec.recordingSid, 'skipped', produced.why));
+      await deps.onConsentRecorded?.(produced.consent);
+      await followUps(produced.consent);
     } catch (err) {
-      const e = err as Error;
-      const permanent = err instanceof PermanentFailure || (err instanceof MediaError && !err.retryable);
-      if (permanent || job.retryCount >= job.retryLimit) {
-        log.error({ recordingSid: rec.recording_sid, callSid: rec.call_sid, err: e.message }, 'CONSENT RECORDING FAILED: the pipeline gave up');
-        await markPipeline(rec.recording_sid, 'failed', e.message);
-        await deps.onConsentFailed?.(rec.call_sid, e.message);
-        return;
-      }
-      log.warn({ recordingSid: rec.recording_sid, err: e.message, retry: job.retryCount + 1 }, 'recording pipeline will retry');
-      await markPipeline(rec.recording_sid, 'pending', e.message);
+      if (await failedForGood(rec, err, job)) return;
       throw err;
     }
   }
 
-  /** After a consent: if no recording callback came, ask Twilio for the call's recordings. */
+  async function followUps(consent: ConsentRow): Promise<void> {
+    if (consent.status !== 'ready') return; // evidence_failed: the recording stays at Twilio
+    if (!consent.phone) log.warn({ consentId: consent.id }, 'no phone on file: no registration SMS');
+    else await queue.send(QUEUES.notifyPayer, { consentId: consent.id }, { singletonKey: `notify-${consent.id}` });
+    if (deps.deleteAtTwilio) await deleteJob(pool, consent.recording_sid);
+  }
+
+  /**
+   * Asks Twilio for a consented call's recordings and handles each as its callback; an agent's
+   * consent or a call whose recording is already known is re-queued instead.
+   */
   async function reconcile(data: { callSid: string; attempt: number }): Promise<void> {
-    const known = await pool.query('SELECT 1 FROM recording_callbacks WHERE call_sid = $1 AND status = ANY($2) LIMIT 1', [data.callSid, TERMINAL]);
-    if (known.rowCount) return;
-    log.error({ callSid: data.callSid }, 'no recording callback for a consent call: asking Twilio for its recordings');
+    const known = (await recordingsOfCall(pool, data.callSid)).filter((r) => r.status !== 'in-progress');
+    const pending = known.filter((r) => r.pipeline === 'pending' && r.purpose === 'consent');
+    for (const rec of pending) await fetchJob(pool, rec.recordingSid);
+    if (known.some((r) => r.purpose === 'consent' || r.purpose === 'unknown')) return;
+    log.warn({ callSid: data.callSid }, 'no recording callback for a consent call: asking Twilio for its recordings');
     const found = await deps.twilio.listCallRecordings(data.callSid);
     if (found.length === 0) {
       log.error({ callSid: data.callSid }, 'CONSENT WITHOUT RECORDING: Twilio lists no recording for the call');
@@ -413,23 +233,25 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     for (const params of found) await onCallback(params, { attempt: found.length === 1 ? String(data.attempt) : undefined });
   }
 
-  async function deleteAtTwilio(data: { recordingSid: string; verifyLocalCopy: boolean }): Promise<void> {
-    const rec = (await pool.query<RecordingRow & { deleted_at_twilio: Date | null }>('SELECT * FROM recordings WHERE recording_sid = $1', [data.recordingSid])).rows[0];
-    if (!rec || rec.deleted_at_twilio) return;
-    if (data.verifyLocalCopy) {
-      if (!rec.master_path || !rec.master_sha256 || !existsSync(rec.master_path)) {
-        log.error({ recordingSid: rec.recording_sid }, 'not deleting at Twilio: no local copy');
+  /** Deletes the recording at Twilio: never before a ready consent whose local master matches its hash (or a recording that is not evidence). */
+  async function deleteAtTwilio(data: { recordingSid: string }): Promise<void> {
+    const rec = await recordingBySid(pool, data.recordingSid);
+    if (!rec || rec.deletedAtTwilio) return;
+    if (rec.pipeline !== 'skipped') {
+      if (!(await hasUsableConsent(pool, rec.recordingSid))) {
+        log.warn({ recordingSid: rec.recordingSid }, 'not deleting at Twilio: no ready consent for the recording');
         return;
       }
-      if ((await sha256File(rec.master_path)) !== rec.master_sha256) {
-        log.error({ recordingSid: rec.recording_sid }, 'not deleting at Twilio: the local copy does not match its hash');
+      if (!rec.masterPath || !rec.masterSha256 || (await sha256File(rec.masterPath).catch(() => undefined)) !== rec.masterSha256) {
+        log.error({ recordingSid: rec.recordingSid }, 'not deleting at Twilio: the local master is missing or does not match its hash');
         return;
       }
     }
-    await deps.twilio.deleteRecording(rec.recording_sid);
-    await pool.query('UPDATE recordings SET deleted_at_twilio = now(), updated_at = now() WHERE recording_sid = $1', [rec.recording_sid]);
+    await deps.twilio.deleteRecording(rec.recordingSid);
+    await markDeletedAtTwilio(pool, rec.recordingSid);
   }
 
+  /** The registration SMS, at most once: claimed first, released when the send fails. */
   async function notifyPayer(data: { consentId: string }): Promise<void> {
     const consent = await consentById(pool, data.consentId);
     if (!consent || consent.notified_at || !consent.phone || consent.status === 'evidence_failed') return;
@@ -437,34 +259,68 @@ export function createRecordingPipeline(deps: PipelineDeps) {
       log.warn({ consentId: consent.id }, 'no SMS sender configured (TWILIO_SMS_FROM): the registration SMS was not sent');
       return;
     }
-    // Claim first: a crash after sending must not send twice. A failed send releases the claim.
-    const claimed = await pool.query('UPDATE consents SET notified_at = now() WHERE id = $1 AND notified_at IS NULL', [consent.id]);
-    if (claimed.rowCount === 0) return;
-    const account = consent.account_number.slice(-4);
-    const text = `[${consent.organization_name}] 자동납부 출금동의가 등록되었습니다. 계좌 끝자리 ${account}, 확인번호 ${consent.verification_number}`;
+    if (!(await claimNotification(pool, consent.id))) return;
+    const text = registrationSmsText({ organizationName: consent.organization_name, accountNumber: consent.account_number, verificationNumber: consent.verification_number });
     try {
       await deps.twilio.sendSms(consent.phone, text);
     } catch (err) {
-      await pool.query('UPDATE consents SET notified_at = NULL WHERE id = $1', [consent.id]);
+      await releaseNotification(pool, consent.id);
       throw err;
     }
+    faultPoint('after-sms');
+  }
+
+  /**
+   * Every minute, once however many processes run: consents given with no consent record after
+   * the grace period are re-driven (their recording re-queued, or listed at Twilio), and calls
+   * that no webhook touched for long are ended.
+   */
+  async function sweep(): Promise<{ requeued: number; reconciled: number; ended: number }> {
+    let requeued = 0;
+    let reconciled = 0;
+    let ended = 0;
+    for (const rec of await stalledConsentRecordings(pool, graceSeconds)) {
+      await touchRecording(pool, rec.recordingSid);
+      await fetchJob(pool, rec.recordingSid);
+      requeued++;
+    }
+    for (const c of await unfinishedConsents(pool, graceSeconds)) {
+      const known = (await recordingsOfCall(pool, c.callSid)).filter((r) => r.pipeline === 'pending' && r.purpose === 'consent');
+      if (known.length) continue; // re-queued above, or still within its grace
+      await queue.send(QUEUES.reconcileRecording, { callSid: c.callSid, attempt: c.attempt }, { singletonKey: `reconcile-${c.callSid}` });
+      reconciled++;
+    }
+    if (deps.endSilentCall) {
+      for (const callSid of await silentCalls(pool, deps.silentCallSeconds ?? 4 * 3600)) {
+        await deps.endSilentCall(callSid);
+        ended++;
+      }
+    }
+    if (requeued || reconciled || ended) log.warn({ requeued, reconciled, ended }, 'recording sweep re-drove lost work');
+    return { requeued, reconciled, ended };
   }
 
   return {
     onCallback,
     agentDecided,
+    fetchRecording,
     processRecording,
     reconcile,
     deleteAtTwilio,
     notifyPayer,
+    sweep,
     async scheduleReconcile(callSid: string, attempt: number): Promise<void> {
-      await deps.queue.send(QUEUES.reconcileRecording, { callSid, attempt }, { singletonKey: `reconcile-${callSid}`, startAfterSeconds: deps.reconcileAfterSeconds });
+      await queue.send(QUEUES.reconcileRecording, { callSid, attempt }, { singletonKey: `reconcile-${callSid}`, startAfterSeconds: deps.reconcileAfterSeconds });
     },
-    async startWorkers(concurrency: number): Promise<void> {
-      await deps.queue.work(QUEUES.processRecording, concurrency, processRecording);
-      await deps.queue.work(QUEUES.reconcileRecording, 1, reconcile);
-      await deps.queue.work(QUEUES.deleteAtTwilio, 1, deleteAtTwilio);
-      await deps.queue.work(QUEUES.notifyPayer, 1, notifyPayer);
+    /** Downloads (I/O) and encoding (CPU) have their own slots: a slow download holds up no encoding. */
+    async startWorkers(concurrency: number, fetchConcurrency = 4): Promise<void> {
+      await queue.work(QUEUES.fetchRecording, fetchConcurrency, fetchRecording);
+      await queue.work(QUEUES.processRecording, concurrency, processRecording);
+      await queue.work(QUEUES.reconcileRecording, 2, reconcile);
+      await queue.work(QUEUES.deleteAtTwilio, 1, deleteAtTwilio);
+      await queue.work(QUEUES.notifyPayer, 1, notifyPayer);
+      await queue.work(QUEUES.sweepRecordings, 1, async () => void (await sweep()));
+      await queue.schedule(QUEUES.sweepRecordings, '* * * * *');
     },
   };
 }
