@@ -1,10 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import twilio from 'twilio';
-import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createLogger } from '../../src/log.js';
@@ -15,16 +12,8 @@ export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const PUBLIC_BASE_URL = 'https://ars.example.test';
 export const TWILIO_API = 'https://api.twilio.com';
 
-/** A fresh, empty database on the test server, for one test file. */
-export async function freshDatabase(): Promise<string> {
-  const server = inject('testDatabaseServer');
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.replace(/\/[^/]*$/, `/${name}`);
-}
+export { dropTestDatabases, freshDatabase } from './databases.js';
+import { freshDatabase } from './databases.js';
 
 export type TestApp = RunningService & { logs: string[] };
 
