@@ -1,3 +1,4 @@
+import { runBench } from './scratch.js';
 /**
  * npm run bench:audio
  *
@@ -161,9 +162,7 @@ async function webhooksWhileProcessing(): Promise<void> {
   }
 }
 
-main()
-  .then(() => webhooksWhileProcessing())
-  .catch((err) => {
-  console.error(err);
-  process.exit(1);
+runBench(async () => {
+  await main();
+  await webhooksWhileProcessing();
 });
