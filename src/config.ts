@@ -60,7 +60,7 @@ const envSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** A Twilio webhook not answered by then gets the apology (voice) or a 503 (callbacks). */
-  WEBHOOK_DEADLINE_MS: z.coerce.number().int().min(100).max(14_000).default(4500),
+  WEBHOOK_DEADLINE_MS: z.coerce.number().int().min(100).max(14_000).default(4000),
   /** Parallel recording downloads in one process (I/O; apart from the encoding slots). */
   MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** A consent with no consent record this long after it was given is re-driven by the sweep. */

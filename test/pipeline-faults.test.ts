@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readinessProblems } from '../src/http/readiness.js';
 import { armFault, disarmFaults } from '../src/shared/faults.js';
 import { api, startTestApp, TEST_ACCOUNT_SID, type TestApp } from './support/app.js';
 import { TestCall } from './support/caller.js';
@@ -265,5 +266,10 @@ describe('readiness and the problems list', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ ready: true });
     expect((await fetch(`${app.url}/api/problems`)).status).toBe(401);
+    const noRoom = await readinessProblems({ db: app.db.pool, recordingsDir: app.config.recordingsDir, minFreeBytes: Number.MAX_SAFE_INTEGER });
+    expect(noRoom).toHaveLength(1);
+    expect(noRoom[0]).toMatch(/bytes free; \d+ needed/);
+    const nowhere = await readinessProblems({ db: app.db.pool, recordingsDir: path.join(app.config.recordingsDir, 'missing', 'dir'), minFreeBytes: 0 });
+    expect(nowhere.join(' ')).toMatch(/not writable: ENOENT/);
   });
 });

@@ -165,6 +165,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     keepAlive: true,
   });
   pool.on('error', () => {}); // an idle client's error; the next query reports it
+  // A checked-out client (a transaction between statements) whose server goes away emits 'error'
+  // too: heard here, it is not an uncaught exception; the transaction's next statement fails.
+  pool.on('connect', (client) => client.on('error', () => {}));
   await pool.query('SELECT 1');
   return {
     pool,

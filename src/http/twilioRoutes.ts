@@ -45,7 +45,7 @@ function byDeadline<T>(ms: number, work: Promise<T>): Promise<T> {
 
 export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
   const router = express.Router();
-  const deadline = <T>(work: Promise<T>) => byDeadline(deps.deadlineMs ?? 4500, work);
+  const deadline = <T>(work: Promise<T>) => byDeadline(deps.deadlineMs ?? 4000, work);
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
   router.use(requireTwilioSignature(deps.authToken, deps.publicBaseUrl, deps.log));
 

@@ -18,6 +18,7 @@ import { agentPurpose, consentAttemptOf } from './consentSubject.js';
 import { fetchEvidenceMaster, storedMaster } from './evidenceMaster.js';
 import { PermanentFailure, produceConsentFromRecording } from './produceConsent.js';
 import { registrationSmsText } from './registrationSms.js';
+import { prepareWorkDir } from './workDir.js';
 import {
   insertCallback, markDeletedAtTwilio, markPipeline, recordingBySid, recordingsOfCall, setPurpose, stalledConsentRecordings, touchRecording,
   upsertRecording, type Recording, type RecordingPurpose,
@@ -64,6 +65,7 @@ const waitsForSpace = (err: unknown) => err instanceof DiskFullError;
 export function createRecordingPipeline(deps: PipelineDeps) {
   const { pool, log, queue } = deps;
   const graceSeconds = deps.sweepGraceSeconds ?? 120;
+  const produceDeps = { ...deps, workDir: prepareWorkDir(deps.recordingsDir) };
 
   const fetchJob = (db: Db, recordingSid: string) => queue.send(QUEUES.fetchRecording, { recordingSid }, { singletonKey: recordingSid, db });
   const processJob = (db: Db, recordingSid: string) => queue.send(QUEUES.processRecording, { recordingSid }, { singletonKey: recordingSid, db });
@@ -197,7 +199,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     const rec = await recordingBySid(pool, data.recordingSid);
     if (!rec) return;
     try {
-      const produced = await produceConsentFromRecording(deps, rec);
+      const produced = await produceConsentFromRecording(produceDeps, rec);
       if (produced.kind === 'needs-master') return void (await fetchJob(pool, rec.recordingSid));
       if (produced.kind === 'not-evidence') return void (await markPipeline(pool, rec.recordingSid, 'skipped', produced.why));
       await deps.onConsentRecorded?.(produced.consent);
@@ -287,7 +289,8 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     for (const c of await unfinishedConsents(pool, graceSeconds)) {
       const known = (await recordingsOfCall(pool, c.callSid)).filter((r) => r.pipeline === 'pending' && r.purpose === 'consent');
       if (known.length) continue; // re-queued above, or still within its grace
-      await queue.send(QUEUES.reconcileRecording, { callSid: c.callSid, attempt: c.attempt }, { singletonKey: `reconcile-${c.callSid}` });
+      // Its own key: the reconcile scheduled at the consent may still be waiting (RECORDING_RECONCILE_SECONDS).
+      await queue.send(QUEUES.reconcileRecording, { callSid: c.callSid, attempt: c.attempt }, { singletonKey: `sweep-${c.callSid}` });
       reconciled++;
     }
     if (deps.endSilentCall) {

@@ -28,6 +28,8 @@ export type ProduceDeps = {
   recordingsDir: string;
   payerChannel: 1 | 2;
   encoder: () => Encoder;
+  /** The encoder's scratch folder (workDir.ts). */
+  workDir?: string;
 };
 
 export type Produced =
@@ -53,7 +55,7 @@ export async function produceConsentFromRecording(deps: ProduceDeps, rec: Record
 
   const prepared = await prepareAudio(wav, deps.payerChannel);
   const evidence = subject.check(prepared, rec);
-  const encoded = await encodeMp3(prepared.mono, deps.encoder());
+  const encoded = await encodeMp3(prepared.mono, deps.encoder(), deps.workDir);
   faultPoint('during-encoding');
 
   const id = consentIdFor(rec.recordingSid);
@@ -81,9 +83,9 @@ async function prepareAudio(wav: Buffer, payerChannel: 1 | 2) {
   }
 }
 
-async function encodeMp3(mono: Int16Array, encoder: Encoder) {
+async function encodeMp3(mono: Int16Array, encoder: Encoder, workDir: string | undefined) {
   try {
-    return await encodeWithinBudget(mono, encoder);
+    return await encodeWithinBudget(mono, encoder, undefined, workDir);
   } catch (err) {
     if (err instanceof AudioBudgetError) throw new PermanentFailure(err.message);
     throw err;
