@@ -134,7 +134,7 @@ describe('the database stopped in the middle of a burst of 40 recording callback
       await sleep(2000);
       await app.pipeline.sweep().catch(() => undefined);
       consents = (await api(app, 'GET', '/api/consents?status=ready').catch(() => ({ json: undefined }))).json?.consents ?? [];
-      if (consents.filter((c: any) => byCall.has(c.callSid)).length >= 40 || Date.now() - restarted > 150_000) break;
+      if (consents.filter((c: any) => byCall.has(c.callSid)).length >= 40 || Date.now() - restarted > 240_000) break;
     }
     await sleep(3000);
     consents = (await api(app, 'GET', '/api/consents')).json.consents.filter((c: any) => byCall.has(c.callSid));
@@ -154,7 +154,7 @@ describe('the database stopped in the middle of a burst of 40 recording callback
     await sleep(2000);
     expect(sms).toBe(40);
     expect(deletes).toBe(40);
-  }, 400_000);
+  }, 500_000);
 });
 
 describe('the database hung (SIGSTOP), not refusing', () => {

@@ -8,7 +8,8 @@ import type { Db } from '../db/database.js';
 
 export const TERMINAL_STATUSES = ['completed', 'absent', 'failed'] as const;
 export type RecordingStatus = 'in-progress' | (typeof TERMINAL_STATUSES)[number];
-export type RecordingPurpose = 'consent' | 'not-consent' | 'unknown';
+/** `awaiting-agent`: an agent's marked part whose answer the agent has not marked yet. */
+export type RecordingPurpose = 'consent' | 'not-consent' | 'awaiting-agent' | 'unknown';
 export type PipelineState = 'pending' | 'done' | 'failed' | 'skipped';
 
 export type Recording = {
