@@ -1,3 +1,4 @@
+import { runBench } from './scratch.js';
 /**
  * npm run bench:audio
  *
@@ -171,11 +172,7 @@ async function webhooksWhileProcessing(): Promise<void> {
   }
 }
 
-main()
-  .then(() => webhooksWhileProcessing())
-  // The stand-in Twilio's keep-alive sockets would hold the process open after the figures.
-  .then(() => process.exit(0))
-  .catch((err) => {
-  console.error(err);
-  process.exit(1);
+runBench(async () => {
+  await main();
+  await webhooksWhileProcessing();
 });

@@ -1,3 +1,4 @@
+import { runBench } from './scratch.js';
 /**
  * npm run bench:export [-- --bytes 98304]
  *
@@ -87,7 +88,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

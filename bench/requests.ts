@@ -1,3 +1,4 @@
+import { runBench, scratchDatabase } from './scratch.js';
 /**
  * npm run bench:requests [-- --requests 40 --concurrency 10]
  *
@@ -35,6 +36,7 @@ async function database(): Promise<string | undefined> {
     await admin.connect();
     const name = `bench_requests_${Date.now()}`;
     await admin.query(`CREATE DATABASE ${name}`);
+    scratchDatabase('postgres://postgres@127.0.0.1:5432/postgres', name);
     await admin.end();
     return `postgres://postgres@127.0.0.1:5432/${name}`;
   } catch {
@@ -130,7 +132,4 @@ async function main() {
   await sim.close();
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

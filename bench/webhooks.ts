@@ -1,3 +1,4 @@
+import { runBench, scratchDatabase } from './scratch.js';
 /**
  * npm run bench:webhooks [-- --callers 50 --calls 1000]
  *
@@ -215,6 +216,7 @@ export async function machinePostgres(): Promise<string | undefined> {
     await admin.connect();
     const name = `bench_${randomBytes(4).toString('hex')}`;
     await admin.query(`CREATE DATABASE ${name}`);
+    scratchDatabase(url, name);
     return url.replace(/\/[^/]*$/, `/${name}`);
   } catch {
     return undefined;
@@ -251,9 +253,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runBench(main);

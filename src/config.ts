@@ -64,6 +64,21 @@ const envSchema = z.object({
   JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
   /** How often expired jobs (their process died) are looked for. */
   JOB_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** A running job whose worker stopped beating this long ago (its process died) runs again (pg-boss heartbeat, at least 10). */
+  JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(20),
+  /** Bounded waits on every database pool: to connect (or wait for a free connection), and per statement. */
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  /** A Twilio webhook not answered by then gets the apology (voice) or a 503 (callbacks). */
+  WEBHOOK_DEADLINE_MS: z.coerce.number().int().min(100).max(14_000).default(4000),
+  /** Parallel recording downloads in one process (I/O; apart from the encoding slots). */
+  MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** A consent with no consent record this long after it was given is re-driven by the sweep. */
+  SWEEP_GRACE_SECONDS: z.coerce.number().int().min(1).max(86400).default(120),
+  /** A call no webhook touched for this long is ended by the sweep (its status callback was lost). */
+  SILENT_CALL_SECONDS: z.coerce.number().int().min(60).max(7 * 86400).default(4 * 3600),
+  /** GET /readyz: free space RECORDINGS_DIR needs to be ready. */
+  READY_MIN_FREE_MB: z.coerce.number().int().min(0).default(200),
   MEDIA_MAX_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
   MEDIA_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Delays before each retry of a media download within one job, comma-separated ms. */
@@ -160,8 +175,13 @@ export type Config = {
   metrics: { port: number | undefined; token: string | undefined };
   shutdownGraceSeconds: number;
   reconcileAfterSeconds: number;
-  jobs: { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number };
+  jobs: { jobTimeoutSeconds: number; retryLimit: number; retryDelaySeconds: number; pollingSeconds: number; superviseSeconds: number; heartbeatSeconds: number };
   media: { maxBytes: number; timeoutMs: number; retryDelaysMs: number[] };
+  mediaConcurrency: number;
+  db: { connectTimeoutMs: number; statementTimeoutMs: number };
+  webhookDeadlineMs: number;
+  sweep: { graceSeconds: number; silentCallSeconds: number };
+  readyMinFreeBytes: number;
   outbound: {
     /** Minutes after Korean midnight: [from, to); undefined when off. */
     quietHours: { from: number; to: number } | undefined;
@@ -293,8 +313,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
       pollingSeconds: e.JOB_POLL_SECONDS,
       superviseSeconds: e.JOB_SUPERVISE_SECONDS,
+      heartbeatSeconds: e.JOB_HEARTBEAT_SECONDS,
     },
     media: { maxBytes: e.MEDIA_MAX_BYTES, timeoutMs: e.MEDIA_TIMEOUT_MS, retryDelaysMs: e.MEDIA_RETRY_DELAYS_MS },
+    mediaConcurrency: e.MEDIA_CONCURRENCY,
+    db: { connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
+    webhookDeadlineMs: e.WEBHOOK_DEADLINE_MS,
+    sweep: { graceSeconds: e.SWEEP_GRACE_SECONDS, silentCallSeconds: e.SILENT_CALL_SECONDS },
+    readyMinFreeBytes: e.READY_MIN_FREE_MB * 1024 * 1024,
     outbound: {
       // The demo calls nobody real: no quiet hours unless asked for.
       quietHours: parseQuietHours(e.QUIET_HOURS ?? (demo ? 'off' : '21:00-08:00')),

@@ -16,6 +16,8 @@ import { assetRoutes } from './web/assets.js';
 import { adminPages } from './http/adminPages.js';
 import express from 'express';
 import { twilioRoutes } from './http/twilioRoutes.js';
+import { readinessRoute } from './http/readiness.js';
+import { problemApi, problemPage } from './http/problemRoutes.js';
 import { createLogger, type Logger } from './log.js';
 import { loadScenarios } from './scenario/loader.js';
 import { createTwilioRest } from './telephony/rest.js';
@@ -69,7 +71,10 @@ export async function startService(config: Config, options: { logger?: Logger; r
   }
   const markKeys = await loadMarkKeys(config);
   mkdirSync(config.recordingsDir, { recursive: true });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: config.dbPoolSize });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedPort: config.embeddedPgPort, poolSize: config.dbPoolSize,
+    connectTimeoutMs: config.db.connectTimeoutMs, statementTimeoutMs: config.db.statementTimeoutMs,
+  });
   try {
     await migrate(db.pool);
   } catch (err) {
@@ -82,6 +87,8 @@ export async function startService(config: Config, options: { logger?: Logger; r
     config.audioEncoder === 'auto' ? ((await ffmpegAvailable()) ? 'ffmpeg' : 'lame') : config.audioEncoder;
   const queue = await startJobQueue(db.url, log, {
     ...config.jobs,
+    connectTimeoutMs: config.db.connectTimeoutMs,
+    statementTimeoutMs: config.db.statementTimeoutMs,
     retries: { [QUEUES.requestCallback]: { retryLimit: config.outbound.callbackRetryLimit, retryDelaySeconds: config.outbound.callbackRetryDelaySeconds } },
   });
   let requests: ConsentRequests | undefined;
@@ -100,6 +107,9 @@ export async function startService(config: Config, options: { logger?: Logger; r
     reconcileAfterSeconds: config.reconcileAfterSeconds,
     signTimeMark: (facts) => signTimeMark(markKeys, facts),
     publicBaseUrl: base,
+    sweepGraceSeconds: config.sweep.graceSeconds,
+    silentCallSeconds: config.sweep.silentCallSeconds,
+    endSilentCall: async (callSid) => calls.status({ CallSid: callSid, CallStatus: 'completed' }),
     onConsentRecorded: async (consent) => requests?.onConsentRecorded(consent),
     onConsentFailed: async (callSid, reason) => requests?.onConsentFailed(callSid, reason),
   });
@@ -109,7 +119,7 @@ export async function startService(config: Config, options: { logger?: Logger; r
     logAccess: (entry) => logAccess(db.pool, entry),
   });
   if (config.pipelineWorkers) {
-    await pipeline.startWorkers(config.pipelineConcurrency);
+    await pipeline.startWorkers(config.pipelineConcurrency, config.mediaConcurrency);
     await requests.startWorkers();
     await queue.work(QUEUES.retention, 1, async () => {
       await purgeExpired(db.pool, config.retentionYears, log);
@@ -155,17 +165,28 @@ export async function startService(config: Config, options: { logger?: Logger; r
     if (!db.embedded) log.warn('demo mode against DATABASE_URL: the demo users are not created or changed there');
   }
   const limits = loginLimits(config.loginRateLimit);
-  const app = !serveWeb ? createHttpApp({ log, ops, trustProxy: config.trustProxy, hsts: base.startsWith('https://'), twilio: express.Router(), api: express.Router(), public: express.Router() }) : createHttpApp({
+  const readiness = readinessRoute({ db: db.pool, recordingsDir: config.recordingsDir, minFreeBytes: config.readyMinFreeBytes });
+  const app = !serveWeb ? createHttpApp({ log, ops, trustProxy: config.trustProxy, hsts: base.startsWith('https://'), twilio: express.Router(), api: express.Router(), public: express.Router().use(readiness) }) : createHttpApp({
     log,
     ops,
     apiDocs: apiDocsRoutes(),
     trustProxy: config.trustProxy,
     hsts: base.startsWith('https://'),
     twilio: twilioRoutes({
-      authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
+      authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, deadlineMs: config.webhookDeadlineMs, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
-    public: express.Router().use(await assetRoutes()).use(markRoutes({ pool: db.pool, keys: markKeys, publicBaseUrl: base, receiptPerMinute: config.verifyPerMinute })).use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute, keys: markKeys })).use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://'), loginLimits: limits })).use(agentPage({ pool: db.pool })).use(adminPages({ pool: db.pool })),
-    api: apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent, loginLimits: limits }),
+    public: express.Router()
+      .use(readiness)
+      .use(await assetRoutes())
+      .use(problemPage({ pool: db.pool }))
+      .use(markRoutes({ pool: db.pool, keys: markKeys, publicBaseUrl: base, receiptPerMinute: config.verifyPerMinute }))
+      .use(publicRoutes({ pool: db.pool, verifyPerMinute: config.verifyPerMinute, keys: markKeys }))
+      .use(pageRoutes({ pool: db.pool, secureCookies: base.startsWith('https://'), loginLimits: limits }))
+      .use(agentPage({ pool: db.pool }))
+      .use(adminPages({ pool: db.pool })),
+    api: express.Router()
+      .use(problemApi({ pool: db.pool, adminToken: config.adminToken }))
+      .use(apiRoutes({ pool: db.pool, adminToken: config.adminToken, exportsDir: path.join(config.dataDir, 'exports'), requests, agent, loginLimits: limits })),
     ...(standIn
       ? {
           extra: (a) =>

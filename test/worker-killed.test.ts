@@ -60,6 +60,7 @@ function startWorker(): ChildProcess {
       RECORDINGS_DIR: recordingsDir,
       JOB_TIMEOUT_SECONDS: '3',
       JOB_SUPERVISE_SECONDS: '1',
+      JOB_HEARTBEAT_SECONDS: '10',
       JOB_POLL_SECONDS: '0.5',
       JOB_RETRY_DELAY_SECONDS: '1',
       MEDIA_TIMEOUT_MS: '60000',
@@ -100,7 +101,7 @@ describe('a worker killed in the middle of a job', () => {
     });
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    const active = await web.db.pool.query("SELECT state FROM pgboss.job WHERE name = 'recording-process'");
+    const active = await web.db.pool.query("SELECT state FROM pgboss.job WHERE name = 'recording-fetch'");
     expect(active.rows[0].state).toBe('active');
 
     holdMedia = false;

@@ -26,9 +26,9 @@ export type EncodedConsentAudio = { mp3: Buffer; kbps: number; info: Mp3Info; en
 
 export class AudioBudgetError extends Error {}
 
-async function encodeOnce(samples: Int16Array, kbps: number, encoder: Encoder): Promise<Buffer> {
+async function encodeOnce(samples: Int16Array, kbps: number, encoder: Encoder, workDir: string): Promise<Buffer> {
   if (encoder === 'lame') return lameEncodeMp3(samples, kbps);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ars-enc-'));
+  const dir = await mkdtemp(path.join(workDir, 'ars-enc-'));
   try {
     const wav = path.join(dir, 'in.wav');
     const mp3 = path.join(dir, 'out.mp3');
@@ -44,7 +44,8 @@ async function encodeOnce(samples: Int16Array, kbps: number, encoder: Encoder): 
  * The highest bitrate whose MP3 fits the budget; the size is proven on the encoded bytes, and a
  * file over budget is never returned.
  */
-export async function encodeWithinBudget(samples: Int16Array, encoder: Encoder, maxBytes = KFTC_MAX_BYTES): Promise<EncodedConsentAudio> {
+/** `workDir`: where ffmpeg's temporary files go (the system's temp folder unless given). */
+export async function encodeWithinBudget(samples: Int16Array, encoder: Encoder, maxBytes = KFTC_MAX_BYTES, workDir = os.tmpdir()): Promise<EncodedConsentAudio> {
   const seconds = samples.length / 8000;
   const candidates = BITRATES_KBPS.filter((k) => predictMp3Bytes(samples.length, k) <= maxBytes);
   if (candidates.length === 0) {
@@ -53,7 +54,7 @@ export async function encodeWithinBudget(samples: Int16Array, encoder: Encoder, 
     );
   }
   for (const kbps of candidates) {
-    const mp3 = await encodeOnce(samples, kbps, encoder);
+    const mp3 = await encodeOnce(samples, kbps, encoder, workDir);
     if (mp3.length > maxBytes) continue;
     const info = readMp3(mp3);
     return { mp3, kbps, info, encoder };

@@ -20,6 +20,9 @@ export type DatabaseOptions = {
   dataDir: string;
   embeddedPort: number;
   poolSize?: number;
+  /** Bounded waits: connecting (or waiting for a free connection), and each statement (server and client side). */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
 };
 
 const EMBEDDED_USER = 'postgres';
@@ -179,8 +182,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     url = embedded.url;
     stopEmbedded = embedded.stop;
   }
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+    // statement_timeout is the server's; query_timeout the client's, for a server that hangs
+    // without answering. A client whose query failed is dropped from the pool, not reused.
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    query_timeout: (options.statementTimeoutMs ?? 15_000) + 1000,
+    keepAlive: true,
+  });
   pool.on('error', () => {}); // an idle client's error; the next query reports it
+  // A checked-out client (a transaction between statements) whose server goes away emits 'error'
+  // too: heard here, it is not an uncaught exception; the transaction's next statement fails.
+  pool.on('connect', (client) => client.on('error', () => {}));
   await pool.query('SELECT 1');
   return {
     pool,
@@ -200,11 +215,12 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     await client.query('BEGIN');
     const value = await work(client);
     await client.query('COMMIT');
+    client.release();
     return value;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A client whose transaction failed may be broken (a timeout, a lost server): dropped, not reused.
+    const broken = await client.query('ROLLBACK').then(() => false, () => true);
+    client.release(broken ? (err as Error) : undefined);
     throw err;
-  } finally {
-    client.release();
   }
 }

@@ -9,6 +9,8 @@ export type TwilioRouteDeps = {
   publicBaseUrl: string;
   calls: CallService;
   log: Logger;
+  /** Every webhook is answered by then, however the database behaves (the apology TwiML, or a 503). */
+  deadlineMs?: number;
   recordingCallback?: (params: WebhookParams, query: Record<string, string | undefined>) => Promise<void>;
   /** Progress of a call placed for a consent request (its StatusCallback carries ?request=ID). */
   requestStatus?: (requestId: string, params: WebhookParams) => Promise<void>;
@@ -31,23 +33,40 @@ function sendTwiml(res: Response, twiml: string): void {
   res.status(200).type('text/xml').send(twiml);
 }
 
+/** The work's result, or an error once `ms` have passed (the work itself goes on). */
+function byDeadline<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    work.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not answered within ${ms} ms (is the database slow?)`)), ms);
+    }),
+  ]);
+}
+
 export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
   const router = express.Router();
-  router.use(noteCallSid);
+  const deadline = <T>(work: Promise<T>) => byDeadline(deps.deadlineMs ?? 4000, work);
   router.use(requireTwilioSignature(deps.authToken, deps.publicBaseUrl, deps.log));
+  router.use(noteCallSid);
 
-  router.post('/voice', async (req, res) => sendTwiml(res, await deps.calls.answer(params(req))));
+  // A webhook that fails or passes its deadline gets the apology from the error middleware.
+  router.post('/voice', async (req, res) => sendTwiml(res, await deadline(deps.calls.answer(params(req)))));
   router.post('/voice/gather', async (req, res) => {
-    sendTwiml(res, await deps.calls.gather(queryParam(req, 'turn'), params(req)));
+    sendTwiml(res, await deadline(deps.calls.gather(queryParam(req, 'turn'), params(req))));
   });
   router.post('/outbound', async (req, res) => {
-    sendTwiml(res, await deps.calls.answerRequest(queryParam(req, 'request'), params(req)));
+    sendTwiml(res, await deadline(deps.calls.answerRequest(queryParam(req, 'request'), params(req))));
   });
   router.post('/status', async (req, res) => {
     try {
-      await deps.calls.status(params(req));
-      const requestId = queryParam(req, 'request');
-      if (requestId) await deps.requestStatus?.(requestId, params(req));
+      await deadline(
+        (async () => {
+          await deps.calls.status(params(req));
+          const requestId = queryParam(req, 'request');
+          if (requestId) await deps.requestStatus?.(requestId, params(req));
+        })(),
+      );
     } catch (err) {
       deps.log.error({ err: (err as Error).message }, 'call status callback failed');
     }
@@ -55,10 +74,12 @@ export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
   });
   router.post('/recording', async (req, res) => {
     try {
-      await deps.recordingCallback?.(params(req), { attempt: queryParam(req, 'attempt'), agentConsent: queryParam(req, 'agentConsent') });
+      await deadline(deps.recordingCallback?.(params(req), { attempt: queryParam(req, 'attempt'), agentConsent: queryParam(req, 'agentConsent') }) ?? Promise.resolve());
     } catch (err) {
-      // Never a 5xx to Twilio: the reconciliation sweep finds the recording from Twilio's side.
-      deps.log.error({ err: (err as Error).message }, 'recording callback could not be stored');
+      // Not stored: Twilio is told so (it may retry), and the sweep finds the recording from Twilio's side.
+      deps.log.error({ recordingSid: String(params(req).RecordingSid ?? '').slice(0, 40), err: (err as Error).message }, 'RECORDING CALLBACK NOT STORED');
+      res.status(503).end();
+      return;
     }
     res.status(204).end();
   });

@@ -1,4 +1,5 @@
 import { PgBoss } from 'pg-boss';
+import type { Db } from '../db/database.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -7,7 +8,9 @@ import type { Logger } from '../log.js';
  */
 
 export const QUEUES = {
+  fetchRecording: 'recording-fetch',
   processRecording: 'recording-process',
+  sweepRecordings: 'recording-sweep',
   reconcileRecording: 'recording-reconcile',
   deleteAtTwilio: 'recording-delete',
   notifyPayer: 'consent-notify',
@@ -19,7 +22,8 @@ export const QUEUES = {
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export type JobQueue = {
-  send(queue: QueueName, data: object, options?: { singletonKey?: string; startAfterSeconds?: number; startAfter?: Date }): Promise<void>;
+  /** `db`: enqueue on that transaction's client, so the job exists exactly when the transaction commits. */
+  send(queue: QueueName, data: object, options?: { singletonKey?: string; startAfterSeconds?: number; startAfter?: Date; db?: Db }): Promise<void>;
   work(queue: QueueName, concurrency: number, handler: (data: any, job: { retryCount: number; retryLimit: number; id: string }) => Promise<void>): Promise<void>;
   /** A recurring job (cron, Korea time), at most one a tick however many processes run. */
   schedule(queue: QueueName, cron: string): Promise<void>;
@@ -33,12 +37,21 @@ export type QueueOptions = {
   retryDelaySeconds: number;
   pollingSeconds: number;
   superviseSeconds: number;
+  /** A running job whose worker stops beating for this long (its process died) is run again. */
+  heartbeatSeconds?: number;
+  /** Bounded waits on the queue's own pool. */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
   /** Retries of particular queues, where they differ from the rest. */
   retries?: Partial<Record<QueueName, { retryLimit: number; retryDelaySeconds: number }>>;
 };
 
 export async function startJobQueue(connectionString: string, log: Logger, opts: QueueOptions): Promise<JobQueue> {
-  const boss = new PgBoss({ connectionString, schema: 'pgboss', max: 4, useListenNotify: true, superviseIntervalSeconds: opts.superviseSeconds, monitorIntervalSeconds: opts.superviseSeconds });
+  const boss = new PgBoss({
+    connectionString, schema: 'pgboss', max: 4, useListenNotify: true, superviseIntervalSeconds: opts.superviseSeconds, monitorIntervalSeconds: opts.superviseSeconds,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    ...(opts.statementTimeoutMs ? { options: `-c statement_timeout=${opts.statementTimeoutMs}` } : {}),
+  });
   boss.on('error', (err: Error) => log.error({ err: err.message }, 'job queue error'));
   await boss.start();
   const options = {
@@ -49,6 +62,7 @@ export async function startJobQueue(connectionString: string, log: Logger, opts:
     expireInSeconds: opts.jobTimeoutSeconds,
     retentionSeconds: 30 * 86400,
     notify: true,
+    ...(opts.heartbeatSeconds ? { heartbeatSeconds: opts.heartbeatSeconds } : {}),
   };
   for (const name of Object.values(QUEUES)) {
     const own = opts.retries?.[name];
@@ -68,6 +82,7 @@ export async function startJobQueue(connectionString: string, log: Logger, opts:
         ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
         ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
         ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+        ...(options.db ? { db: { executeSql: (text: string, values?: unknown[]) => options.db!.query(text, values as unknown[]) } } : {}),
       });
     },
     async work(queue, concurrency, handler) {

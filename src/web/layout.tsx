@@ -32,6 +32,7 @@ export function Layout(props: { title: string; viewer?: Viewer | undefined; scri
           {viewer ? (
             <nav aria-label="메뉴">
               {auditor ? <a href="/consents">동의 검색</a> : null}
+              {auditor ? <a href="/problems">처리되지 않은 동의</a> : null}
               {agent ? <a href="/agent">상담원 녹취</a> : null}
               {viewer.role === 'admin' ? <a href="/admin/users">사용자 관리</a> : null}
               <span>

@@ -1,10 +1,8 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import twilio from 'twilio';
-import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createLogger } from '../../src/log.js';
@@ -20,16 +18,8 @@ export const TWILIO_API = 'https://api.twilio.com';
 /** The time marks' key of test apps (production mode needs SIGNING_KEY): one per test process. */
 export const TEST_SIGNING_KEY = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
-/** A fresh, empty database on the test server, for one test file. */
-export async function freshDatabase(): Promise<string> {
-  const server = inject('testDatabaseServer');
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.replace(/\/[^/]*$/, `/${name}`);
-}
+export { dropTestDatabases, freshDatabase } from './databases.js';
+import { freshDatabase } from './databases.js';
 
 export type TestApp = RunningService & { logs: string[] };
 

@@ -1,0 +1,200 @@
+import type { Db } from '../db/database.js';
+import type { AgentEvent, CallEvent } from '../consents/evidence.js';
+
+/**
+ * What the recording pipeline reads and writes in tables it does not own: an agent's marked part
+ * and its events, a call's events, the consents' notification claim, and the look-ups of the
+ * sweep and of the problems list. (To be folded into the consents, agent and calls stores.)
+ */
+
+export type AgentConsent = {
+  id: string;
+  callSid: string;
+  payerNumber: string;
+  holderName: string;
+  birthDate: string;
+  businessNumber: string | null;
+  phone: string | null;
+  bankCode: string;
+  accountNumber: string;
+  scenarioId: string;
+  script: string;
+  recordingSid: string | null;
+  state: 'recording' | 'paused' | 'consented' | 'declined' | 'abandoned' | 'failed';
+  finishedAt: Date | null;
+};
+
+type AgentConsentDbRow = {
+  id: string;
+  call_sid: string;
+  payer_number: string;
+  holder_name: string;
+  birth_date: string;
+  business_number: string | null;
+  phone: string | null;
+  bank_code: string;
+  account_number: string;
+  scenario_id: string;
+  script: string;
+  recording_sid: string | null;
+  state: AgentConsent['state'];
+  finished_at: Date | null;
+};
+
+function toAgentConsent(r: AgentConsentDbRow): AgentConsent {
+  return {
+    id: r.id,
+    callSid: r.call_sid,
+    payerNumber: r.payer_number,
+    holderName: r.holder_name,
+    birthDate: r.birth_date,
+    businessNumber: r.business_number,
+    phone: r.phone,
+    bankCode: r.bank_code,
+    accountNumber: r.account_number,
+    scenarioId: r.scenario_id,
+    script: r.script,
+    recordingSid: r.recording_sid,
+    state: r.state,
+    finishedAt: r.finished_at,
+  };
+}
+
+const AGENT_CONSENT_OF_CALLBACK = 'SELECT * FROM agent_consents WHERE (id = $1 OR recording_sid = $2) AND call_sid = $3 LIMIT 1';
+
+/** The marked part a recording callback belongs to: by the id in its URL, or by its recording. */
+export async function agentConsentOfCallback(db: Db, idParam: string | undefined, recordingSid: string, callSid: string): Promise<AgentConsent | undefined> {
+  const id = idParam && /^[0-9a-f-]{36}$/i.test(idParam) ? idParam : null;
+  const r = await db.query<AgentConsentDbRow>(AGENT_CONSENT_OF_CALLBACK, [id, recordingSid, callSid]);
+  return r.rows[0] ? toAgentConsent(r.rows[0]) : undefined;
+}
+
+const AGENT_CONSENT_BY_RECORDING = 'SELECT * FROM agent_consents WHERE recording_sid = $1';
+
+export async function agentConsentByRecording(db: Db, recordingSid: string): Promise<AgentConsent | undefined> {
+  const r = await db.query<AgentConsentDbRow>(AGENT_CONSENT_BY_RECORDING, [recordingSid]);
+  return r.rows[0] ? toAgentConsent(r.rows[0]) : undefined;
+}
+
+const ATTACH_RECORDING = 'UPDATE agent_consents SET recording_sid = $2 WHERE id = $1 AND recording_sid IS NULL';
+
+export async function attachRecordingToAgentConsent(db: Db, id: string, recordingSid: string): Promise<void> {
+  await db.query(ATTACH_RECORDING, [id, recordingSid]);
+}
+
+const AGENT_CONSENT_EVENTS = 'SELECT at, kind, detail FROM agent_consent_events WHERE agent_consent_id = $1 ORDER BY id';
+
+export async function agentConsentEvents(db: Db, id: string): Promise<AgentEvent[]> {
+  return (await db.query<AgentEvent>(AGENT_CONSENT_EVENTS, [id])).rows;
+}
+
+const CALL_EVENTS = 'SELECT id::int AS id, at, kind, step, detail FROM call_events WHERE call_sid = $1 ORDER BY id';
+
+export async function callEvents(db: Db, callSid: string): Promise<CallEvent[]> {
+  return (await db.query<CallEvent>(CALL_EVENTS, [callSid])).rows;
+}
+
+const CLAIM_NOTIFICATION = 'UPDATE consents SET notified_at = now() WHERE id = $1 AND notified_at IS NULL';
+const RELEASE_NOTIFICATION = 'UPDATE consents SET notified_at = NULL WHERE id = $1';
+
+/** Claims the registration SMS of a consent: true for the one caller that may send it. */
+export async function claimNotification(db: Db, consentId: string): Promise<boolean> {
+  return (await db.query(CLAIM_NOTIFICATION, [consentId])).rowCount === 1;
+}
+
+export async function releaseNotification(db: Db, consentId: string): Promise<void> {
+  await db.query(RELEASE_NOTIFICATION, [consentId]);
+}
+
+const HAS_USABLE_CONSENT = "SELECT 1 FROM consents WHERE recording_sid = $1 AND status IN ('ready', 'sent')";
+
+/** The recording already gave a consent record that stands (late callbacks change nothing then). */
+export async function hasUsableConsent(db: Db, recordingSid: string): Promise<boolean> {
+  return ((await db.query(HAS_USABLE_CONSENT, [recordingSid])).rowCount ?? 0) > 0;
+}
+
+/** A consent that was (or is being) given with no consent record yet: what the sweep re-drives. */
+export type UnfinishedConsent = { callSid: string; agentConsentId: string | null; attempt: number; since: Date };
+
+const CONSENTED_CALLS_WITHOUT_CONSENT = `SELECT c.call_sid, NULL::uuid AS agent_consent_id, COALESCE((c.state->>'readbacks')::int, 1) AS attempt, c.updated_at AS since
+    FROM calls c
+   WHERE c.outcome = 'consented' AND c.updated_at < now() - make_interval(secs => $1)
+     AND c.updated_at > now() - interval '7 days'
+     AND NOT EXISTS (SELECT 1 FROM consents k WHERE k.call_sid = c.call_sid)
+     AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_sid = c.call_sid AND r.purpose = 'consent' AND r.pipeline IN ('failed', 'skipped'))
+  UNION ALL
+  SELECT a.call_sid, a.id, 1, a.finished_at
+    FROM agent_consents a
+   WHERE a.state = 'consented' AND a.finished_at < now() - make_interval(secs => $1)
+     AND a.finished_at > now() - interval '7 days'
+     AND NOT EXISTS (SELECT 1 FROM consents k WHERE k.recording_sid = a.recording_sid)
+     AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.recording_sid = a.recording_sid AND r.pipeline IN ('failed', 'skipped'))
+  LIMIT 200`;
+
+export async function unfinishedConsents(db: Db, graceSeconds: number): Promise<UnfinishedConsent[]> {
+  const r = await db.query<{ call_sid: string; agent_consent_id: string | null; attempt: number; since: Date }>(CONSENTED_CALLS_WITHOUT_CONSENT, [graceSeconds]);
+  return r.rows.map((x) => ({ callSid: x.call_sid, agentConsentId: x.agent_consent_id, attempt: x.attempt, since: x.since }));
+}
+
+const SILENT_CALLS = `SELECT call_sid FROM calls
+   WHERE ended_at IS NULL AND hung_up_at IS NULL AND outcome IS NULL
+     AND updated_at < now() - make_interval(secs => $1)
+   ORDER BY updated_at LIMIT 200`;
+
+/** Calls not yet ended that no webhook has touched for a long time: their status callback was lost. */
+export async function silentCalls(db: Db, quietSeconds: number): Promise<string[]> {
+  return (await db.query<{ call_sid: string }>(SILENT_CALLS, [quietSeconds])).rows.map((r) => r.call_sid);
+}
+
+/** A consent the payer gave that has no ready consent record: what `GET /api/problems` lists. */
+export type ConsentProblem = {
+  kind: 'call' | 'agent';
+  callSid: string;
+  agentConsentId: string | null;
+  recordingSid: string | null;
+  consentId: string | null;
+  /** waiting-for-recording | processing | failed | evidence-failed | recording-missing */
+  stage: string;
+  reason: string | null;
+  since: Date;
+};
+
+const CONSENT_PROBLEMS = `WITH given AS (
+    SELECT 'call' AS kind, c.call_sid, NULL::uuid AS agent_consent_id, c.updated_at AS since FROM calls c
+     WHERE c.outcome = 'consented'
+       AND NOT EXISTS (SELECT 1 FROM agent_consents a WHERE a.call_sid = c.call_sid AND a.state = 'consented')
+    UNION ALL
+    SELECT 'agent', a.call_sid, a.id, a.finished_at FROM agent_consents a WHERE a.state = 'consented'
+  )
+  SELECT g.kind, g.call_sid, g.agent_consent_id, g.since, r.recording_sid, r.status AS recording_status, r.pipeline, r.pipeline_error,
+         k.id AS consent_id, k.status AS consent_status
+    FROM given g
+    LEFT JOIN LATERAL (
+      SELECT * FROM recordings r
+       WHERE r.call_sid = g.call_sid AND r.purpose = 'consent'
+         AND (g.agent_consent_id IS NULL OR r.recording_sid = (SELECT recording_sid FROM agent_consents WHERE id = g.agent_consent_id))
+       ORDER BY r.created_at DESC LIMIT 1) r ON true
+    LEFT JOIN consents k ON k.recording_sid = r.recording_sid
+   WHERE k.id IS NULL OR k.status = 'evidence_failed'
+   ORDER BY g.since DESC
+   LIMIT $1`;
+
+export async function consentProblems(db: Db, limit = 500): Promise<ConsentProblem[]> {
+  const r = await db.query<{
+    kind: 'call' | 'agent'; call_sid: string; agent_consent_id: string | null; since: Date; recording_sid: string | null;
+    recording_status: string | null; pipeline: string | null; pipeline_error: string | null; consent_id: string | null; consent_status: string | null;
+  }>(CONSENT_PROBLEMS, [limit]);
+  return r.rows.map((x) => {
+    const stage = x.consent_status === 'evidence_failed'
+      ? 'evidence-failed'
+      : !x.recording_sid
+        ? 'waiting-for-recording'
+        : x.recording_status !== 'completed' && x.recording_status !== 'in-progress'
+          ? 'recording-missing'
+          : x.pipeline === 'failed'
+            ? 'failed'
+            : 'processing';
+    const reason = x.consent_status === 'evidence_failed' ? 'the evidence check failed' : x.pipeline_error;
+    return { kind: x.kind, callSid: x.call_sid, agentConsentId: x.agent_consent_id, recordingSid: x.recording_sid, consentId: x.consent_id, stage, reason, since: x.since };
+  });
+}
