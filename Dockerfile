@@ -16,6 +16,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The pages' browser modules are bundled by esbuild when the service starts (src/web/assets.ts).
+COPY src/web ./src/web
 COPY scenarios ./scenarios
 RUN mkdir -p /app/recordings /app/data && chown -R node:node /app/recordings /app/data
 USER node

@@ -3,13 +3,14 @@
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const ASSET = /\.(sql|tsv|html|css|svg|json)$/;
+// Static browser files (src/marks/assets/*.js) are copied too; the pages' modules under src/web/client are bundled at start.
+const ASSET = /\.(sql|tsv|html|css|svg|json)$|\/assets\/[^/]+\.js$/;
 
 function copy(from, to) {
   for (const name of readdirSync(from)) {
     const source = path.join(from, name);
     if (statSync(source).isDirectory()) copy(source, path.join(to, name));
-    else if (ASSET.test(name)) cpSync(source, path.join(to, name));
+    else if (ASSET.test(source)) cpSync(source, path.join(to, name));
   }
 }
 
