@@ -8,11 +8,11 @@ import { sessionPrincipal } from '../http/sessions.js';
 import type { MarkKeys } from './keys.js';
 import { birthdateFormHtml, page, receiptHtml } from './receiptPage.js';
 import { receiptConsentById, receiptConsentByNumber, recentReceiptDenials } from './store.js';
-import { verifyPageHtml } from './verifyPage.js';
 
 /**
- * The marks' public face: the JWKS, the /verify page, its static files, and the receipts
- * (출금동의 확인서) for auditors and for the payer (behind the holder's birthdate).
+ * The marks' public face: the JWKS, the receipts' static files, and the receipts
+ * (출금동의 확인서) for auditors and for the payer (behind the holder's birthdate). /verify, with its
+ * mark and file check, is the page of src/web (src/http/publicRoutes.ts).
  */
 
 /** Wrong birthdates for one receipt within an hour before it stops answering for that hour. */
@@ -26,11 +26,6 @@ export function markRoutes(deps: { pool: pg.Pool; keys: MarkKeys; publicBaseUrl:
   });
 
   router.use('/assets/marks', express.static(fileURLToPath(new URL('./assets/', import.meta.url)), { index: false, maxAge: '1h' }));
-
-  router.get('/verify', (req, res) => {
-    const n = typeof req.query.number === 'string' && /^\d{16}$/.test(req.query.number) ? req.query.number : undefined;
-    res.type('html').send(verifyPageHtml(n));
-  });
 
   router.get('/consents/:id/receipt', async (req, res) => {
     const session = await sessionPrincipal(deps.pool, req);
