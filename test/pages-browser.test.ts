@@ -7,6 +7,8 @@ import { encodeWithinBudget } from '../src/audio/budget.js';
 import { speechLike } from '../src/simulator/signals.js';
 import { api, startTestApp, type TestApp } from './support/app.js';
 import { DESKTOP, englishWords, horizontalOverflow, launchChromium, noChromium, PHONE, screenshotPath, signIn } from './support/browser.js';
+import { insertResultFile, setRegistrations } from '../src/export/resultStore.js';
+import { responseCodeMeaning } from '../src/kftc/responseCodes.js';
 import { storeConsent } from './support/consents.js';
 
 /**
@@ -137,6 +139,55 @@ describe.skipIf(noChromium)('every page at 390 px and in Korean', () => {
     await expect(page.title()).resolves.toMatch(/^출금동의 · 홍길동 · 2026년 11월 22일/);
     await page.close();
   });
+
+  it('the consent page shows the KFTC registration result with the code’s Korean meaning, a legal hold with its reason, and links the receipt; the search filters by both', async () => {
+    const park = await storeConsent(app.db.pool, dir, (await encodeWithinBudget(speechLike(5, 9), 'ffmpeg')).mp3, { payerNumber: '990003', holderName: '박민수' });
+    // The FB0120 answer as the import stores it: this consent rejected with 7121.
+    const file = await insertResultFile(app.db.pool, {
+      format: 'FB0120', name: 'FB0120-1127.txt', sha256: 'a'.repeat(64), organizationCode: park.organizationCode, processingDate: '20261127',
+      total: 1, normal: 0, errors: 1, matched: 1, unmatched: [], receivedBy: 'admin',
+    });
+    await setRegistrations(app.db.pool, [{ consentId: park.id, status: 'rejected', code: '7121', reason: responseCodeMeaning('7121') }], { id: file.id, name: 'FB0120-1127.txt', receivedAt: file.receivedAt });
+    expect((await api(app, 'POST', `/api/consents/${park.id}/hold`, { reason: '분쟁: 민원 2026-201' })).status).toBe(201);
+
+    const page = await auditorPage(PHONE);
+    await page.goto(`${app.url}/consents/${park.id}`);
+    const registration = await page.locator('#registration').innerText();
+    expect(registration).toMatch(/반려: 응답코드 7121 증빙자료 크기 오류/);
+    expect(registration).toContain('FB0120-1127.txt');
+    expect(registration).toMatch(/\d{4}년 \d{1,2}월 \d{1,2}일 \d\d:\d\d:\d\d/);
+    const hold = await page.locator('#hold').innerText();
+    expect(hold).toContain('보존 중: 분쟁: 민원 2026-201');
+    expect(hold).toMatch(/보존 조치한 사람\s+admin-token/);
+    expect(hold).toMatch(/보존 시작\s+\d{4}년/);
+    await expect(page.locator('#access-log').innerText()).resolves.toContain('보존 조치 (사유: 분쟁: 민원 2026-201)');
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    expect(await englishWords(page, [/^(admin|token|txt)$/])).toEqual([]);
+    await page.screenshot({ path: screenshotPath('consent-kftc-hold-390'), fullPage: true });
+    // A consent with neither says so.
+    await page.goto(`${app.url}/consents/${hong.id}`);
+    await expect(page.locator('#registration').innerText()).resolves.toContain('아직 결과 파일이 없습니다');
+    await expect(page.locator('#hold').innerText()).resolves.toContain('보존 조치 없음');
+    // The receipt is one link away.
+    await page.getByRole('link', { name: '확인서' }).click();
+    await page.getByRole('heading', { name: '출금동의 확인서' }).waitFor();
+
+    expect((await search(page, { registration: 'rejected' })).names).toEqual(['박민수']);
+    expect((await search(page, { registration: 'none' })).names.sort()).toEqual(['김영희', '홍길동']);
+    expect((await search(page, { held: 'true' })).names).toEqual(['박민수']);
+    expect((await search(page, { held: 'false', registration: 'none' })).names.sort()).toEqual(['김영희', '홍길동']);
+    const bad = await search(page, { registration: 'maybe' });
+    expect([bad.status, bad.names]).toEqual([400, []]);
+    expect(bad.alert).toMatch(/등록 결과를 목록에서/);
+    // Chosen from the form, as a person does.
+    await page.goto(`${app.url}/consents`);
+    await page.getByLabel('보존 조치').selectOption('true');
+    await page.getByLabel('등록 결과').selectOption('rejected');
+    await page.getByRole('button', { name: '검색' }).click();
+    await page.getByText('1건').waitFor();
+    await expect(page.locator('tbody td[data-label="예금주"]').allTextContents()).resolves.toEqual(['박민수']);
+    await page.close();
+  }, 60_000);
 
   it('/verify takes the number with hyphens or spaces and clears the previous answer', async () => {
     const page = await browser!.newPage({ viewport: PHONE });

@@ -11,7 +11,7 @@ import { kstDayStart } from '../shared/time.js';
 
 export type PageFilters = Record<string, string | string[] | undefined>;
 
-export const PAGE_FILTERS = ['phone', 'name', 'payerNumber', 'accountLast', 'verificationNumber', 'methodCode', 'status', 'from', 'to'] as const;
+export const PAGE_FILTERS = ['phone', 'name', 'payerNumber', 'accountLast', 'verificationNumber', 'methodCode', 'status', 'from', 'to', 'held', 'registration'] as const;
 
 const invalid = (field: string, reason: string, message: string) => new Refusal('validation', reason, { field, message });
 
@@ -51,10 +51,16 @@ export function checkPageFilters(q: PageFilters) {
   if (verificationNumber && !/^\d{16}$/.test(verificationNumber)) throw invalid('verificationNumber', 'must be 16 digits', '확인번호는 숫자 16자리입니다.');
   if (methodCode && methodCode !== '4' && methodCode !== '5') throw invalid('methodCode', 'must be 4 or 5', '방법은 ARS 또는 상담원 녹취 중에서 골라 주세요.');
   if (status && !['ready', 'evidence_failed', 'sent'].includes(status)) throw invalid('status', 'must be ready, evidence_failed or sent', '상태를 목록에서 골라 주세요.');
+  const held = one(q, 'held');
+  const registration = one(q, 'registration');
+  if (held && held !== 'true' && held !== 'false') throw invalid('held', 'must be true or false', '보존 조치를 목록에서 골라 주세요.');
+  if (registration && !['accepted', 'rejected', 'resubmitted', 'none'].includes(registration)) {
+    throw invalid('registration', 'must be accepted, rejected, resubmitted or none', '등록 결과를 목록에서 골라 주세요.');
+  }
   const from = day('from', one(q, 'from'));
   const to = day('to', one(q, 'to'));
   if (from && to && from > to) throw invalid('to', 'is before from', '종료일이 시작일보다 앞섭니다.');
-  return { phone: phone ? normalisedPhone(phone) : undefined, name, payerNumber, accountLast, verificationNumber, methodCode, status, from, to };
+  return { phone: phone ? normalisedPhone(phone) : undefined, name, payerNumber, accountLast, verificationNumber, methodCode, status, from, to, held, registration };
 }
 
 /** The consents the auditor's search finds (newest first, at most 200). */
@@ -73,6 +79,10 @@ export async function searchConsentsForPage(db: Db, q: PageFilters): Promise<Con
   if (f.verificationNumber) add('verification_number = ?', f.verificationNumber);
   if (f.methodCode) add('method_code = ?', Number(f.methodCode));
   if (f.status) add('status = ?', f.status);
+  // KFTC (issue 18): a legal hold in force, and the registration result of the FB0120 file.
+  if (f.held) where.push(`${f.held === 'true' ? '' : 'NOT '}EXISTS (SELECT 1 FROM consent_holds h WHERE h.consent_id = consents.id AND h.released_at IS NULL)`);
+  if (f.registration === 'none') where.push('NOT EXISTS (SELECT 1 FROM consent_registrations g WHERE g.consent_id = consents.id)');
+  else if (f.registration) add('EXISTS (SELECT 1 FROM consent_registrations g WHERE g.consent_id = consents.id AND g.status = ?)', f.registration);
   if (f.from) add('consented_at >= ?', f.from);
   if (f.to) add('consented_at < ?', new Date(f.to.getTime() + 86_400_000));
   const rows = (await db.query<ConsentRow>(`SELECT * FROM consents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY consented_at DESC LIMIT 200`, values)).rows;

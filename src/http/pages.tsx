@@ -3,7 +3,9 @@ import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { accessLogFor, logAccess, remoteOf } from '../audit/accessLog.js';
 import { consentById, consentJson, type ConsentRow } from '../consents/consents.js';
+import { activeHold } from '../consents/holdStore.js';
 import { consentOrigin } from '../consents/origin.js';
+import { registrationOf } from '../export/resultStore.js';
 import { isRefusal } from '../shared/refusal.js';
 import { checkLogin } from '../users/users.js';
 import { ErrorPage, LoginPage } from '../web/authPages.js';
@@ -92,7 +94,9 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginL
     const events = (await deps.pool.query('SELECT at, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [row.call_sid])).rows;
     const access = await accessLogFor(deps.pool, `consent:${row.id}`);
     const origin = await consentOrigin(deps.pool, row);
-    sendPage(res, <ConsentPage viewer={session} consent={consent} events={events} access={access} origin={origin} />);
+    const registration = await registrationOf(deps.pool, row.id);
+    const hold = await activeHold(deps.pool, row.id);
+    sendPage(res, <ConsentPage viewer={session} consent={consent} events={events} access={access} origin={origin} registration={registration} hold={hold} />);
   });
 
   return router;

@@ -50,7 +50,7 @@ export function publicRoutes(deps: { pool: pg.Pool; verifyPerMinute: number; key
     });
   });
 
-  // The marks' /verify (src/marks/routes.ts, mounted first) adds the file-hash check; this one stays for its Korean page until they are one.
+  // The page: the record, its time mark and key, and a dropped MP3 compared by its hash in the browser.
   router.get('/verify', (req, res) => {
     sendPage(res, VerifyPage({ number: typeof req.query.number === 'string' ? req.query.number.slice(0, 40) : undefined }));
   });

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type pg from 'pg';
@@ -6,13 +5,15 @@ import { logAccess, remoteOf } from '../audit/accessLog.js';
 import { isWellFormedVerificationNumber } from '../consents/verification.js';
 import { sessionPrincipal } from '../http/sessions.js';
 import type { MarkKeys } from './keys.js';
-import { birthdateFormHtml, page, receiptHtml } from './receiptPage.js';
+import { ErrorPage } from '../web/authPages.js';
+import { sendPage } from '../web/layout.js';
+import { BirthdateForm, ReceiptPage } from './receiptPage.js';
 import { receiptConsentById, receiptConsentByNumber, recentReceiptDenials } from './store.js';
-import { verifyPageHtml } from './verifyPage.js';
 
 /**
- * The marks' public face: the JWKS, the /verify page, its static files, and the receipts
- * (출금동의 확인서) for auditors and for the payer (behind the holder's birthdate).
+ * The marks' public face: the JWKS and the receipts
+ * (출금동의 확인서) for auditors and for the payer (behind the holder's birthdate). /verify, with its
+ * mark and file check, is the page of src/web (src/http/publicRoutes.ts).
  */
 
 /** Wrong birthdates for one receipt within an hour before it stops answering for that hour. */
@@ -25,13 +26,6 @@ export function markRoutes(deps: { pool: pg.Pool; keys: MarkKeys; publicBaseUrl:
     res.set('Cache-Control', 'public, max-age=300').type('application/jwk-set+json').send(JSON.stringify(deps.keys.jwks));
   });
 
-  router.use('/assets/marks', express.static(fileURLToPath(new URL('./assets/', import.meta.url)), { index: false, maxAge: '1h' }));
-
-  router.get('/verify', (req, res) => {
-    const n = typeof req.query.number === 'string' && /^\d{16}$/.test(req.query.number) ? req.query.number : undefined;
-    res.type('html').send(verifyPageHtml(n));
-  });
-
   router.get('/consents/:id/receipt', async (req, res) => {
     const session = await sessionPrincipal(deps.pool, req);
     if (!session) {
@@ -39,16 +33,16 @@ export function markRoutes(deps: { pool: pg.Pool; keys: MarkKeys; publicBaseUrl:
       return;
     }
     if (session.role !== 'auditor' && session.role !== 'admin') {
-      res.status(403).type('html').send(page('권한 없음', '<main><h1>권한 없음</h1><p>이 화면은 감사 담당자와 관리자만 볼 수 있습니다.</p></main>'));
+      sendPage(res, ErrorPage({ status: 403, viewer: session, message: '이 화면은 감사 담당자와 관리자만 볼 수 있습니다.' }), 403);
       return;
     }
     const consent = await receiptConsentById(deps.pool, String(req.params.id));
     if (!consent) {
-      res.status(404).type('html').send(page('찾을 수 없음', '<main><h1>찾을 수 없음</h1><p>그런 출금동의가 없습니다.</p></main>'));
+      sendPage(res, ErrorPage({ status: 404, viewer: session, message: '그런 출금동의가 없습니다.' }), 404);
       return;
     }
     await logAccess(deps.pool, { actor: session.actor, action: 'receipt-view', target: `consent:${consent.id}`, remote: remoteOf(req) });
-    res.type('html').send(await receiptHtml(consent, deps.publicBaseUrl, { forAuditor: true }));
+    sendPage(res, await ReceiptPage({ consent, publicBaseUrl: deps.publicBaseUrl, forAuditor: true, viewer: session }));
   });
 
   const receiptLimiter = rateLimit({
@@ -57,22 +51,24 @@ export function markRoutes(deps: { pool: pg.Pool; keys: MarkKeys; publicBaseUrl:
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     handler: (_req, res) => {
-      res.status(429).set('Retry-After', '60').type('html').send(birthdateFormPage('요청이 너무 많습니다. 1분 뒤에 다시 시도해 주세요.'));
+      res.set('Retry-After', '60');
+      sendPage(res, BirthdateForm({ message: '요청이 너무 많습니다. 1분 뒤에 다시 시도해 주세요.' }), 429);
     },
   });
-  const birthdateFormPage = (message: string) => page('출금동의 확인서', `<main><h1>출금동의 확인서</h1><p class="warning" role="alert">${message}</p></main>`);
 
   const wellFormed = (req: Request, res: Response): string | undefined => {
     const number = String(req.params.number ?? '');
     if (isWellFormedVerificationNumber(number)) return number;
-    res.status(404).type('html').send(page('찾을 수 없음', '<main><h1>찾을 수 없음</h1><p>확인번호가 올바르지 않습니다. 문자에 적힌 주소를 다시 확인해 주세요.</p></main>'));
+    sendPage(res, ErrorPage({ status: 404, message: '확인번호가 올바르지 않습니다. 문자에 적힌 주소를 다시 확인해 주세요.' }), 404);
     return undefined;
   };
 
   // The form alone tells nothing: whether the number is registered shows only with the birthdate.
   router.get('/r/:number', receiptLimiter, (req, res) => {
     const number = wellFormed(req, res);
-    if (number) res.set('Cache-Control', 'no-store').type('html').send(birthdateFormHtml(number));
+    if (!number) return;
+    res.set('Cache-Control', 'no-store');
+    sendPage(res, BirthdateForm({ number }));
   });
 
   router.post('/r/:number', receiptLimiter, express.urlencoded({ extended: false, limit: '2kb' }), async (req, res) => {
@@ -84,17 +80,18 @@ export function markRoutes(deps: { pool: pg.Pool; keys: MarkKeys; publicBaseUrl:
     const target = consent ? `consent:${consent.id}` : `receipt:${number}`;
     if ((await recentReceiptDenials(deps.pool, target, 3600)) >= RECEIPT_DENIALS_PER_HOUR) {
       await logAccess(deps.pool, { actor: 'payer', action: 'receipt-locked', target, remote: remoteOf(req) });
-      res.status(429).set('Retry-After', '3600').type('html').send(birthdateFormHtml(number, '생년월일이 여러 번 맞지 않아 1시간 동안 확인서를 열 수 없습니다.'));
+      res.set('Retry-After', '3600');
+      sendPage(res, BirthdateForm({ number, message: '생년월일이 여러 번 맞지 않아 1시간 동안 확인서를 열 수 없습니다.' }), 429);
       return;
     }
     if (!consent || !holderMatches(consent.holderId, given)) {
       // The log keeps that someone tried, never what they typed.
       await logAccess(deps.pool, { actor: 'payer', action: 'receipt-denied', target, remote: remoteOf(req) });
-      res.status(403).type('html').send(birthdateFormHtml(number, '확인번호 또는 생년월일이 맞지 않습니다.'));
+      sendPage(res, BirthdateForm({ number, message: '확인번호 또는 생년월일이 맞지 않습니다.' }), 403);
       return;
     }
     await logAccess(deps.pool, { actor: 'payer', action: 'receipt-view', target, remote: remoteOf(req) });
-    res.type('html').send(await receiptHtml(consent, deps.publicBaseUrl, { forAuditor: false }));
+    sendPage(res, await ReceiptPage({ consent, publicBaseUrl: deps.publicBaseUrl, forAuditor: false }));
   });
 
   return router;

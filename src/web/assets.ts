@@ -11,7 +11,7 @@ import express from 'express';
  * Served under /assets/ with a content hash in the query, so pages can be cached for good.
  */
 
-export const CLIENT_ENTRIES = ['agent', 'verify', 'consent', 'softphone', 'users'] as const;
+export const CLIENT_ENTRIES = ['agent', 'verify', 'consent', 'softphone', 'users', 'receipt'] as const;
 export type ClientEntry = (typeof CLIENT_ENTRIES)[number];
 
 /** src/web, whether this module runs from src/web (tsx) or from dist/web (compiled). */

@@ -1,14 +1,64 @@
+import type { Hold } from '../consents/holdStore.js';
 import type { ConsentOrigin } from '../consents/origin.js';
+import type { Registration } from '../export/resultStore.js';
+import { responseCodeMeaning } from '../kftc/responseCodes.js';
 import { duration, fileSize, koreanDateTime, koreanDay } from './format.js';
-import { accessAction, agentEvent, consentBy, consentStatus, evidenceCheck, label, method, serviceType } from './labels.js';
+import { accessAction, agentEvent, consentBy, consentStatus, evidenceCheck, label, method, registrationStatus, serviceType } from './labels.js';
 import { Layout, type Viewer } from './layout.js';
 import { timeline, type CallEventRow } from './timeline.js';
 
 export type ConsentView = Record<string, any> & { id: string; evidence: { passed: boolean; checks: { name: string; ok: boolean; reason: string }[] } };
-export type AccessEntry = { at: Date | string; actor: string; action: string; remote?: string | null };
+export type AccessEntry = { at: Date | string; actor: string; action: string; remote?: string | null; detail?: { reason?: unknown } | null };
 
 /** One consent for the auditor: facts, the player, integrity, the evidence check, how it was taken, the call and who looked. */
-export function ConsentPage(props: { viewer: Viewer; consent: ConsentView; events: CallEventRow[]; access: AccessEntry[]; origin: ConsentOrigin }) {
+/** 금융결제원 등록 결과: the FB0120 answer for this consent (status, response code and its meaning, file, time). */
+function RegistrationBlock(props: { registration: Registration | null }) {
+  const r = props.registration;
+  if (!r) return <p id="registration">아직 결과 파일이 없습니다.</p>;
+  return (
+    <div id="registration">
+      <p>
+        <strong class={r.status === 'rejected' ? 'bad' : 'ok'}>{label(registrationStatus, r.status)}</strong>: 응답코드 <code>{r.code}</code> {responseCodeMeaning(r.code)}
+      </p>
+      <dl class="facts">
+        <dt>결과 파일</dt>
+        <dd>{r.resultFile}</dd>
+        <dt>받은 일시</dt>
+        <dd>{koreanDateTime(r.receivedAt)}</dd>
+      </dl>
+    </div>
+  );
+}
+
+/** 보존 조치: a legal hold in force (by whom, why, since when); retention never purges a held consent. */
+function HoldBlock(props: { hold: Hold | null }) {
+  const h = props.hold;
+  if (!h) return <p id="hold">보존 조치 없음</p>;
+  return (
+    <div id="hold">
+      <p>
+        <strong class="bad">보존 중</strong>: {h.reason}
+      </p>
+      <dl class="facts">
+        <dt>보존 조치한 사람</dt>
+        <dd>{h.heldBy}</dd>
+        <dt>보존 시작</dt>
+        <dd>{koreanDateTime(h.heldAt)}</dd>
+      </dl>
+      <p class="muted">보존 중에는 보관 기간이 지나도 삭제되지 않습니다.</p>
+    </div>
+  );
+}
+
+export function ConsentPage(props: {
+  viewer: Viewer;
+  consent: ConsentView;
+  events: CallEventRow[];
+  access: AccessEntry[];
+  origin: ConsentOrigin;
+  registration: Registration | null;
+  hold: Hold | null;
+}) {
   const c = props.consent;
   const facts: [string, string][] = [
     ['상태', label(consentStatus, c.status)],
@@ -40,6 +90,9 @@ export function ConsentPage(props: { viewer: Viewer; consent: ConsentView; event
           </>
         ))}
       </dl>
+      <p>
+        <a href={`/consents/${c.id}/receipt`}>확인서</a> (인쇄용 출금동의 확인서)
+      </p>
       <h2>녹음</h2>
       <audio id="player" controls preload="none" aria-label={`${c.holderName} 출금동의 녹음`} src={`/api/consents/${c.id}/audio?via=player`} data-consent-id={c.id} />
       <p>
@@ -67,6 +120,10 @@ export function ConsentPage(props: { viewer: Viewer; consent: ConsentView; event
           </li>
         ))}
       </ul>
+      <h2>금융결제원 등록 결과</h2>
+      <RegistrationBlock registration={props.registration} />
+      <h2>보존 조치</h2>
+      <HoldBlock hold={props.hold} />
       <h2>동의 경위</h2>
       {o.kind === 'agent' ? (
         <>
@@ -98,7 +155,8 @@ export function ConsentPage(props: { viewer: Viewer; consent: ConsentView; event
       <ul id="access-log">
         {props.access.map((e) => (
           <li>
-            {koreanDateTime(e.at)} {e.actor} {label(accessAction, e.action)} {e.remote ?? ''}
+            {koreanDateTime(e.at)} {e.actor} {label(accessAction, e.action)}
+            {(e.action === 'hold' || e.action === 'release') && e.detail?.reason ? ` (사유: ${String(e.detail.reason)})` : ''} {e.remote ?? ''}
           </li>
         ))}
       </ul>

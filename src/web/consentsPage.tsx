@@ -1,7 +1,7 @@
 import type { ConsentRow } from '../consents/consents.js';
 import { maskAccountNumber } from '../shared/mask.js';
 import { koreanDateTime } from './format.js';
-import { consentStatus, label, method } from './labels.js';
+import { consentStatus, heldFilter, label, method, registrationFilter } from './labels.js';
 import { Layout, type Viewer } from './layout.js';
 
 export type SearchValues = Record<string, string>;
@@ -20,6 +20,22 @@ function Field(props: { name: string; label: string; values: SearchValues; error
         aria-invalid={invalid ? 'true' : undefined}
         aria-describedby={invalid ? 'search-error' : undefined}
       />
+    </label>
+  );
+}
+
+function Choice(props: { name: string; label: string; options: Record<string, string>; values: SearchValues }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name}>
+        <option value="">전체</option>
+        {Object.entries(props.options).map(([code, name]) => (
+          <option value={code} selected={props.values[props.name] === code}>
+            {name}
+          </option>
+        ))}
+      </select>
     </label>
   );
 }
@@ -58,6 +74,8 @@ export function ConsentsPage(props: { viewer: Viewer; values: SearchValues; rows
             ))}
           </select>
         </label>
+        <Choice name="held" label="보존 조치" options={heldFilter} values={values} />
+        <Choice name="registration" label="등록 결과" options={registrationFilter} values={values} />
         <Field name="from" label="시작일" values={values} error={err('from')} type="date" />
         <Field name="to" label="종료일" values={values} error={err('to')} type="date" />
         <button class="primary">검색</button>

@@ -54,6 +54,28 @@ export const accessAction: Record<string, string> = {
   'agent-consent-declined': '거부로 표시',
   purge: '보존기간 만료 삭제',
   end: '종료',
+  hold: '보존 조치',
+  release: '보존 해제',
+  'receipt-view': '확인서 열람',
+  'receipt-denied': '확인서 생년월일 불일치',
+  'receipt-locked': '확인서 잠김',
+  'registration-rejected': '금융결제원 반려',
+  resubmit: '수정 후 재전송',
+  'audit-package': '감사 자료 묶음',
+};
+
+/** The registration result KFTC returned (FB0120), and the search's choices for it. */
+export const registrationStatus: Record<string, string> = {
+  accepted: '정상 등록',
+  rejected: '반려',
+  resubmitted: '수정 후 재전송 대기',
+};
+export const registrationFilter: Record<string, string> = { ...registrationStatus, none: '결과 없음' };
+
+/** The search's choices for a legal hold. */
+export const heldFilter: Record<string, string> = {
+  true: '보존 중',
+  false: '보존 아님',
 };
 
 /** How a call ended (`calls.outcome` and the engine's outcome kinds). */

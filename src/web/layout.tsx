@@ -9,7 +9,7 @@ export const PRODUCT = '출금동의 ARS';
 export type Viewer = { username: string; role: string; csrf: string };
 
 /** The one layout: product name, the viewer's menu, the page's heading, the stylesheet and its module. */
-export function Layout(props: { title: string; viewer?: Viewer | undefined; script?: ClientEntry; heading?: boolean; children?: ComponentChildren }) {
+export function Layout(props: { title: string; viewer?: Viewer | undefined; script?: ClientEntry; heading?: boolean; bodyClass?: string; children?: ComponentChildren }) {
   const { title, viewer, script } = props;
   const auditor = viewer && (viewer.role === 'auditor' || viewer.role === 'admin');
   const agent = viewer && (viewer.role === 'agent' || viewer.role === 'admin');
@@ -24,7 +24,7 @@ export function Layout(props: { title: string; viewer?: Viewer | undefined; scri
         {viewer ? <meta name="csrf-token" content={viewer.csrf} /> : null}
         {script ? <script type="module" src={assetUrl(`${script}.js`)} /> : null}
       </head>
-      <body>
+      <body class={props.bodyClass}>
         <header class="site">
           <a class="product" href={agent && !auditor ? '/agent' : auditor ? '/consents' : '/verify'}>
             {PRODUCT}
