@@ -3,8 +3,8 @@
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-// Static browser files (src/marks/assets/*.js) are copied too; the pages' modules under src/web/client are bundled at start.
-const ASSET = /\.(sql|tsv|html|css|svg|json)$|\/assets\/[^/]+\.js$/;
+// The pages' browser modules under src/web/client are bundled at start (the image ships src/web).
+const ASSET = /\.(sql|tsv|html|css|svg|json)$/;
 
 function copy(from, to) {
   for (const name of readdirSync(from)) {

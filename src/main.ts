@@ -22,12 +22,16 @@ async function main(): Promise<void> {
   if (config.demo) {
     console.log(`Demo mode (no Twilio credentials): open ${config.publicBaseUrl}/ for the softphone, or run: npm run call -- --from +821012345678 --keys "2 19940424 081 75023332200333# 1"`);
     console.log(`Simulator token for /_sim (kept in ${config.dataDir}/demo-secrets.json): ${config.adminToken}`);
-    console.log(`Agent console: ${config.publicBaseUrl}/agent, user "agent", password ${config.demoAgentPassword}`);
-    console.log(`Auditor pages: ${config.publicBaseUrl}/consents, user "auditor", password ${config.demoAuditorPassword}`);
-    console.log(`User management: ${config.publicBaseUrl}/admin/users, user "admin", password ${config.demoAdminPassword}`);
-    // ADMIN_TOKEN only bootstraps the first admin, and the demo has one: the API takes the admin's personal token.
-    const login = await checkLogin(service.db.pool, 'admin', config.demoAdminPassword ?? '');
-    if (login.ok) console.log(`API token of "admin" (for /api): ${await issueToken(service.db.pool, login.userId, 'demo start-up')}`);
+    if (service.db.embedded) {
+      console.log(`Agent console: ${config.publicBaseUrl}/agent, user "agent", password ${config.demoAgentPassword}`);
+      console.log(`Auditor pages: ${config.publicBaseUrl}/consents, user "auditor", password ${config.demoAuditorPassword}`);
+      console.log(`User management: ${config.publicBaseUrl}/admin/users, user "admin", password ${config.demoAdminPassword}`);
+      // ADMIN_TOKEN only bootstraps the first admin, and the demo has one: the API takes the admin's personal token.
+      const login = await checkLogin(service.db.pool, 'admin', config.demoAdminPassword ?? '');
+      if (login.ok) console.log(`API token of "admin" (for /api): ${await issueToken(service.db.pool, login.userId, 'demo start-up')}`);
+    } else {
+      console.log('DEMO=true against DATABASE_URL: no demo users are created there; make them with ADMIN_TOKEN (POST /api/users) until the first admin exists.');
+    }
   }
   process.removeListener('uncaughtException', startupFailure);
   stopEmbeddedOnlyThroughClose();

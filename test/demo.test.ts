@@ -127,10 +127,8 @@ describe('demo mode', () => {
       await page.getByLabel('발신 번호').fill('+821099990000');
       await page.getByRole('button', { name: '전화 받기 대기' }).click();
       await page.getByText('번호로 오는 전화를 기다립니다').waitFor();
-      // The demo has an admin user, so the API takes its personal token (ADMIN_TOKEN only bootstraps the first admin).
-      const { adminPassword } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
-      const issued = await fetch(`${base}/api/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
-      const adminToken = ((await issued.json()) as { token: string }).token;
+      // Against a database it was given (DEMO=true) the demo creates no users: ADMIN_TOKEN still bootstraps the API.
+      const { adminToken } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
       const res = await fetch(`${base}/api/consent-requests`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },

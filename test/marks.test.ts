@@ -233,7 +233,7 @@ describe('marks for consents recorded before this feature', () => {
 
 describe('the signing key', () => {
   it('production without SIGNING_KEY, or with a key that is not Ed25519, stops the start with one line', async () => {
-    const base = { ...process.env, TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(20), PUBLIC_BASE_URL: 'https://ars.example', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
+    const base = { ...process.env, TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x'.repeat(32), ADMIN_TOKEN: 'y'.repeat(40), SECRETS_KEY: 'ab'.repeat(32), PUBLIC_BASE_URL: 'https://ars.example', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     const cases = [
       [{ ...base, SIGNING_KEY: '' }, /^configuration: SIGNING_KEY is required with Twilio credentials/],

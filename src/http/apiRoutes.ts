@@ -113,7 +113,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
 
   router.get('/consents', allow('admin', 'auditor'), async (req, res) => {
     const q = req.query as Record<string, unknown>;
-    const known = ['from', 'to', 'payerNumber', 'methodCode', 'status', 'callSid'];
+    const known = ['from', 'to', 'payerNumber', 'methodCode', 'status', 'callSid', 'held', 'registration'];
     const unknown = Object.keys(q).find((k) => !known.includes(k));
     if (unknown) {
       res.status(400).json({ error: 'validation', field: unknown, reason: `is not a filter (known: ${known.join(', ')})`, message: `${unknown}: 알 수 없는 검색 조건입니다.` });

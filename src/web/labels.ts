@@ -62,6 +62,14 @@ export const accessAction: Record<string, string> = {
   'registration-rejected': '금융결제원 반려',
   resubmit: '수정 후 재전송',
   'audit-package': '감사 자료 묶음',
+  view: '열람',
+  'read-payer': '납부자 조회',
+  'list-payers': '납부자 목록 조회',
+  'consent-request-refused': '동의 요청 거절',
+  'purge-non-consent': '미동의 기록 삭제',
+  'import-result': '결과 파일 반영',
+  'kftc-settings': '금융결제원 설정 변경',
+  deny: '접근 거부',
 };
 
 /** The registration result KFTC returned (FB0120), and the search's choices for it. */
