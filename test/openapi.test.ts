@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginLimits } from '../src/http/loginLimits.js';
+import { problemApi } from '../src/http/problemRoutes.js';
 import { apiRoutes } from '../src/http/apiRoutes.js';
 import { openApiPath } from '../src/http/openapi.js';
 import { requestJson, type RequestRow } from '../src/requests/requests.js';
@@ -45,8 +47,9 @@ function validates(schema: object, value: unknown): boolean {
 describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1 and names every /api route of the express router', () => {
     expect(doc.openapi).toBe('3.1.0');
-    const router = apiRoutes({ pool: {} as any, adminToken: 'unused', exportsDir: '/nonexistent', requests: {} as any, agent: {} as any, loginLimits: {} as any }) as express.Router;
-    const routes = routesOf(router);
+    const router = apiRoutes({ pool: {} as any, adminToken: 'unused', exportsDir: '/nonexistent', requests: {} as any, agent: {} as any, loginLimits: loginLimits({ perAddressPerMinute: 10, perUsernamePerMinute: 10 }) }) as express.Router;
+    // The problems list is mounted beside the API router (it serves a page too).
+    const routes = [...routesOf(router), ...routesOf(problemApi({ pool: {} as any, adminToken: 'unused' }) as express.Router)];
     expect(routes.length).toBeGreaterThan(20);
     const missing = routes.filter((r) => {
       const [method, path] = r.split(' ') as [string, string];
@@ -85,7 +88,7 @@ describe('the OpenAPI document', () => {
     expect(validates(requestSchema('post', '/payers'), badPayer)).toBe(false);
     expect((await api(app, 'POST', '/api/payers', badPayer)).status).toBe(400);
 
-    const user = { username: 'integration.one', password: 'a-long-password-1', role: 'integration' };
+    const user = { username: 'integration.one', password: 'a-long-password-1', role: 'integration', organizationCode: '9912345678' };
     expect(validates(requestSchema('post', '/users'), user)).toBe(true);
     expect((await api(app, 'POST', '/api/users', user)).status).toBe(201);
     const badUser = { ...user, role: 'root' };

@@ -37,7 +37,7 @@ async function consentOr404(pool: pg.Pool, id: string): Promise<ConsentRow> {
   return row;
 }
 
-const holdSchema = z.object({ reason: z.string().trim().min(1, 'is required').max(500) }).strict();
+export const holdSchema = z.object({ reason: z.string().trim().min(1, 'is required').max(500) }).strict();
 
 const filtersSchema = z
   .object({
@@ -47,12 +47,12 @@ const filtersSchema = z
   })
   .strict();
 
-const packageSchema = z
+export const packageSchema = z
   .object({ consentIds: z.array(z.string().uuid()).min(1).optional(), filters: filtersSchema.optional() })
   .strict()
   .refine((b) => b.consentIds || b.filters, { message: 'give consentIds or filters', path: ['consentIds'] });
 
-const resubmitSchema = z
+export const resubmitSchema = z
   .object({
     accountNumber: z.string().regex(/^\d{1,20}$/, 'must be 1 to 20 digits').optional(),
     bankCode: z.string().regex(/^\d{3}$/, 'must be 3 digits').optional(),
@@ -61,7 +61,7 @@ const resubmitSchema = z
   })
   .strict();
 
-const settingSchema = z.object({ traceNumber: z.enum(['blank', 'registration']) }).strict();
+export const settingSchema = z.object({ traceNumber: z.enum(['blank', 'registration']) }).strict();
 
 export function kftcRoutes(deps: { pool: pg.Pool }): express.Router {
   const router = express.Router();

@@ -4,6 +4,7 @@ import { payerInputSchema } from '../payers/payers.js';
 import { requestInputSchema } from '../requests/requests.js';
 import { newUserSchema } from '../users/users.js';
 import { exportSchema } from './apiRoutes.js';
+import { holdSchema, packageSchema, resubmitSchema, settingSchema } from './kftcRoutes.js';
 
 /**
  * The API contract (OpenAPI 3.1), generated from the zod schemas the routes validate their bodies
@@ -85,6 +86,8 @@ const consentFilters = {
   methodCode: { description: 'KFTC method code (1-5)' },
   status: { description: 'ready, evidence_failed, sent' },
   callSid: { description: 'the Twilio CallSid' },
+  held: { description: 'true: under legal hold; false: not' },
+  registration: { description: 'the FB0120 result: accepted, rejected, resubmitted, none' },
 };
 
 export const OPERATIONS: Operation[] = [
@@ -104,11 +107,19 @@ export const OPERATIONS: Operation[] = [
   { tag: 'Consents', method: 'post', path: '/consents/:id/verify', summary: "Checks a consent's file against its stored SHA-256", roles: ['admin', 'auditor'], responses: { 200: 'the result', 404: 'no such consent' } },
   { tag: 'Consents', method: 'get', path: '/consents/:id/access-log', summary: 'Who opened a consent, when', roles: ['admin', 'auditor'], responses: { 200: 'the access log', 404: 'no such consent' } },
   { tag: 'Consents', method: 'post', path: '/consents/:id/end', summary: "Records the end of a consent's auto-debit (retention counts from it)", roles: ['admin'], body: consentEnd, responses: { 200: 'the consent', 400: 'invalid date', 404: 'no such consent' } },
+  { tag: 'Consents', method: 'post', path: '/consents/:id/replay', summary: "The auditor's page says its player started playing the recording: one replay in the access log", roles: ['admin', 'auditor'], responses: { 204: 'logged', 404: 'no such consent' } },
+  { tag: 'Consents', method: 'post', path: '/consents/:id/hold', summary: 'Puts a consent under legal hold: never purged while held', roles: ['admin'], body: holdSchema, responses: { 200: 'the hold', 400: 'invalid', 404: 'no such consent', 409: 'already held' } },
+  { tag: 'Consents', method: 'post', path: '/consents/:id/release', summary: 'Releases a legal hold', roles: ['admin'], responses: { 200: 'released', 404: 'no such consent', 409: 'not held' } },
+  { tag: 'Consents', method: 'post', path: '/consents/:id/resubmit', summary: 'Corrects a consent KFTC rejected and puts it back in the next export', roles: ['admin'], body: resubmitSchema, responses: { 200: 'the consent', 400: 'invalid', 404: 'no such consent', 409: 'not rejected' } },
   { tag: 'Consents', method: 'get', path: '/access-log/verify', summary: "Checks the access log's hash chain", roles: ['admin', 'auditor'], responses: { 200: 'the result' } },
   { tag: 'Consent requests', method: 'post', path: '/consent-requests', summary: 'Asks the service to call a payer for a consent; the result is POSTed to callbackUrl (see the webhook consentRequestFinished)', roles: ['admin', 'integration'], body: requestInputSchema, headers: { 'Idempotency-Key': 'the same key within 24 hours answers the first request again' }, responses: { 201: 'queued', 200: 'the same Idempotency-Key: the first answer', 400: 'invalid', 409: 'a request for this payer is in progress', 429: 'too many requests this minute' } },
   { tag: 'Consent requests', method: 'get', path: '/consent-requests/:id', summary: 'A consent request and its result', roles: ['admin', 'integration', 'auditor'], responses: { 200: 'the request', 404: 'no such request' } },
   { tag: 'Consent requests', method: 'get', path: '/organizations/:code/callback-secret', summary: "The secret an organisation's callbacks are signed with (HMAC-SHA256, X-Ars-Signature)", roles: ['admin'], responses: { 200: 'the secret', 400: 'invalid code' } },
   { tag: 'Exports', method: 'post', path: '/exports', summary: 'A KFTC file (EI13 or FB0110) of the consents of one day', roles: ['admin', 'auditor'], body: exportSchema, responses: { 201: 'the file', 400: 'invalid', 422: 'nothing to export' } },
+  { tag: 'Exports', method: 'post', path: '/kftc-results', summary: 'Reads an FB0120 result file (the raw file as the body) and records each consent’s registration result', roles: ['admin'], headers: { 'X-File-Name': 'the result file’s name, kept with the results' }, responses: { 200: '{format, total, normal, errors, matched, unmatched}', 422: 'the file is refused whole, with the reason' } },
+  { tag: 'Exports', method: 'post', path: '/audit-packages', summary: 'A ZIP of consents for an audit: MP3s, manifest (JSON, CSV), their access log (X-Manifest-Sha256)', roles: ['admin', 'auditor'], body: packageSchema, produces: 'application/zip', responses: { 200: 'the ZIP', 400: 'invalid', 404: 'no such consents' } },
+  { tag: 'Exports', method: 'put', path: '/kftc-settings/:organizationCode', summary: "An organisation's FB0110 trace-number setting", roles: ['admin'], body: settingSchema, responses: { 200: 'the setting', 400: 'invalid' } },
+  { tag: 'Consents', method: 'get', path: '/problems', summary: 'Consents given without a ready consent record, with the stage and the reason', roles: ['admin', 'auditor'], responses: { 200: '{problems: [...]}' } },
   { tag: 'Agent', method: 'get', path: '/agent/calls', summary: 'Agent console: live calls transferred to an agent', roles: ['agent'], responses: { 200: 'the calls' } },
   { tag: 'Agent', method: 'post', path: '/agent-consents', summary: 'Agent console: starts the recorded consent part of a call', roles: ['agent'], body: startSchema, responses: { 201: 'started', 400: 'invalid', 409: 'not possible now' } },
   { tag: 'Agent', method: 'get', path: '/agent-consents/:id', summary: 'Agent console: a recorded consent part', roles: ['agent'], responses: { 200: 'the part', 404: 'no such part' } },
