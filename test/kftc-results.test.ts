@@ -166,7 +166,7 @@ describe('with the service', () => {
     expect(again.count).toBe(1);
     const read4 = await readTransmission(bufferSource(readFileSync(path.join(dir, 'fb4.dat'))));
     expect(read4.consents[0]!.fields).toMatchObject({ payerNumber: 'F2', accountNumber: '110123456780' });
-    const log = await pool.query("SELECT action FROM access_log WHERE target = $1 ORDER BY id", [`consent:${b.id}`]);
+    const log = await pool.query("SELECT action FROM access_log WHERE target = $1 AND action <> 'view' ORDER BY id", [`consent:${b.id}`]);
     expect(log.rows.map((r) => r.action)).toEqual(['registration-rejected', 'resubmit']);
   });
 
@@ -214,7 +214,7 @@ describe('with the service', () => {
 
     expect((await api(app, 'POST', `/api/consents/${held.id}/release`)).json.hold).toBeNull();
     expect((await api(app, 'POST', `/api/consents/${held.id}/release`)).status).toBe(409);
-    const log = await pool.query('SELECT action, detail FROM access_log WHERE target = $1 ORDER BY id', [`consent:${held.id}`]);
+    const log = await pool.query("SELECT action, detail FROM access_log WHERE target = $1 AND action <> 'view' ORDER BY id", [`consent:${held.id}`]);
     expect(log.rows.map((r) => [r.action, r.detail.reason ?? null])).toEqual([['end', null], ['hold', '분쟁: 민원 2026-118'], ['release', '분쟁: 민원 2026-118']]);
     expect((await purgeExpired(pool, 5, app.log, new Date('2026-11-22T00:00:00Z'))).purged).toContain(held.id);
     expect(existsSync(held.filePath)).toBe(false);
