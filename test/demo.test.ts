@@ -213,9 +213,18 @@ describe('demo mode', () => {
       await page.screenshot({ path: screenshotPath('softphone-390'), fullPage: true });
 
       // A call handed to an agent ends when the softphone's tab is closed.
-      const { agentPassword } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      // Against a database it was given (DEMO=true) the demo creates no users: this test makes its agent.
+      const { adminToken } = JSON.parse(readFileSync(path.join(env.DATA_DIR!, 'demo-secrets.json'), 'utf8'));
+      const agentPassword = 'demo-agent390-password-1';
+      const made = await fetch(`${base}/api/users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'agent390', password: agentPassword, role: 'agent' }),
+      });
+      expect(made.status).toBe(201);
       const agent = await (await browser.newContext()).newPage();
-      await signIn(agent, base, 'agent', agentPassword);
+      await signIn(agent, base, 'agent390', agentPassword);
+      await agent.waitForURL(/\/agent$/);
       const phone = await (await browser.newContext()).newPage();
       await phone.goto(`${base}/`);
       await phone.getByRole('button', { name: '전화 걸기' }).click();

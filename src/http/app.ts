@@ -34,18 +34,23 @@ export function createHttpApp(parts: {
   if (parts.ops) app.use(parts.ops.inFlight);
   app.use(requestContext());
   // Repeated query parameters are not arrays: a handler sees strings only (a repeat is refused below).
+  // A page a person's browser asks for is the exception: it gets the repeat as an array and refuses
+  // it in Korean on the page itself (the consent search's "같은 검색 조건이 두 번 들어 있습니다").
   app.set('query parser', (q: string | null | undefined) => new URLSearchParams(typeof q === 'string' ? q : ''));
   app.use((req, res, next) => {
     const params = req.query as unknown as URLSearchParams;
-    const seen = new Set<string>();
-    const out: Record<string, string> = {};
+    const out: Record<string, string | string[]> = {};
     for (const [k, v] of params) {
-      if (seen.has(k)) {
+      const before = out[k];
+      if (before === undefined) {
+        out[k] = v;
+        continue;
+      }
+      if (!wantsPage(req)) {
         res.status(400).json({ error: 'validation', field: k, reason: 'is given more than once', message: `${k} 값이 두 번 이상 있습니다.` });
         return;
       }
-      seen.add(k);
-      out[k] = v;
+      out[k] = [...(Array.isArray(before) ? before : [before]), v];
     }
     Object.defineProperty(req, 'query', { value: out, writable: true, configurable: true, enumerable: true });
     next();

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { logAccess, remoteOf } from '../audit/accessLog.js';
 import { withTransaction } from '../db/database.js';
 import { firstProblem } from '../shared/problems.js';
+import { koreanValidationMessage } from '../shared/koreanMessages.js';
 import { Refusal } from '../shared/refusal.js';
 import * as store from '../users/store.js';
 import { checkLogin, createUser, issueToken, newUserSchema, type Principal, type Role } from '../users/users.js';
@@ -46,11 +47,12 @@ export function userRoutes(deps: { pool: pg.Pool }): express.Router {
     const parsed = newUserSchema.safeParse(req.body);
     if (!parsed.success) {
       const { field, reason } = firstProblem(parsed.error);
-      throw new Refusal('validation', reason, { field });
+      // The admin page shows `message`: a Korean sentence for the field's reason.
+      throw new Refusal('validation', reason, { field, message: koreanValidationMessage(field, reason) });
     }
     const u = parsed.data;
     const created = await createUser(deps.pool, u);
-    if (created === 'exists') throw new Refusal('conflict', 'a user with that name exists', { field: 'username' });
+    if (created === 'exists') throw new Refusal('conflict', 'a user with that name exists', { field: 'username', message: '같은 아이디의 사용자가 이미 있습니다.' });
     await audit(req, res, 'create-user', `user:${u.username}`, { role: u.role, organizationCode: u.organizationCode ?? null });
     res.status(201).json({ id: created.id, username: u.username, role: u.role, organizationCode: u.organizationCode ?? null });
   });
@@ -60,10 +62,10 @@ export function userRoutes(deps: { pool: pg.Pool }): express.Router {
     const username = String(req.params.username);
     const body = (req.body ?? {}) as { role?: unknown; disabled?: unknown; unlock?: unknown };
     if (body.role !== undefined && !ROLES.includes(body.role as Role)) {
-      throw new Refusal('validation', 'must be admin, agent, auditor or integration', { field: 'role' });
+      throw new Refusal('validation', 'must be admin, agent, auditor or integration', { field: 'role', message: koreanValidationMessage('role', 'must be one of the roles') });
     }
     if (body.role === 'integration') {
-      throw new Refusal('validation', 'an integration user belongs to one organisation: create one with organizationCode', { field: 'role' });
+      throw new Refusal('validation', 'an integration user belongs to one organisation: create one with organizationCode', { field: 'role', message: '연동 시스템 사용자는 이용기관코드와 함께 새로 만들어 주세요.' });
     }
     if (body.disabled !== undefined && typeof body.disabled !== 'boolean') throw new Refusal('validation', 'must be true or false', { field: 'disabled' });
     const role = (body.role as Role | undefined) ?? null;
@@ -77,7 +79,7 @@ export function userRoutes(deps: { pool: pg.Pool }): express.Router {
         throw new Refusal('conflict', 'the last enabled admin cannot be disabled or given another role', { message: '마지막 관리자는 비활성화하거나 역할을 바꿀 수 없습니다.' });
       }
       if (before.role === 'integration' && role !== null && role !== 'integration') {
-        throw new Refusal('validation', 'an integration user keeps its role', { field: 'role' });
+        throw new Refusal('validation', 'an integration user keeps its role', { field: 'role', message: '연동 시스템 사용자의 역할은 바꿀 수 없습니다.' });
       }
       const changed = (await store.updateUser(client, username, { role, disabled }))!;
       if (disabled === true) {

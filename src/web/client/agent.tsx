@@ -5,7 +5,7 @@
  * the console shows exactly the server's state of a marked part in progress.
  */
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { domesticPhone } from '../format.js';
 import { agentState, evidenceCheck, label, transferReason } from '../labels.js';
 import { api, ApiError } from './api.js';
@@ -128,7 +128,10 @@ function App() {
     return () => clearInterval(timer);
   }, []);
 
-  useEffect(() => {
+  // Focus moves in the same task as the render that removed or showed the element (a layout
+  // effect), not a frame later: a chosen payer's button leaves the page, and for that frame the
+  // focus would be nowhere, a keystroke meanwhile lost.
+  useLayoutEffect(() => {
     const target = focusNext.current;
     focusNext.current = null;
     if (target === 'pause') pauseButton.current?.focus();

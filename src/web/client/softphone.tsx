@@ -81,11 +81,25 @@ function showConsent(c: Record<string, any>, audio: string | null): void {
   $('consent').hidden = false;
 }
 
+/** One poll at a time: a slow answer overlapping the next tick would show the same events twice. */
+let polling = false;
+
 async function poll(): Promise<void> {
-  if (!session) return;
-  const r = await fetch(`/_sim/softphone/${session}?since=${next}`);
-  if (!r.ok) return;
-  const s = (await r.json()) as { events: SimEvent[]; next: number; done: boolean; audio: string | null };
+  if (!session || polling) return;
+  polling = true;
+  const asked = session;
+  let s: { events: SimEvent[]; next: number; done: boolean; audio: string | null };
+  try {
+    const r = await fetch(`/_sim/softphone/${asked}?since=${next}`);
+    if (!r.ok) return;
+    s = (await r.json()) as typeof s;
+  } catch {
+    return;
+  } finally {
+    polling = false;
+  }
+  // A new call began meanwhile: this answer belongs to the previous one.
+  if (session !== asked) return;
   next = s.next;
   for (const e of s.events) {
     if (e.kind === 'ars') line('ars', e.text, 'ARS');
