@@ -4,7 +4,7 @@ import express from 'express';
 import type pg from 'pg';
 import { consentById, consentJson, listConsents } from '../consents/consents.js';
 import { RequestRefused, type ConsentRequests } from '../requests/consentRequests.js';
-import { upsertPayer } from '../payers/payers.js';
+import { upsertPayer } from '../payers/store.js';
 import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
 import { answerOutboundCalls } from './dialer.js';
