@@ -80,7 +80,8 @@ export async function startService(config: Config, options: { logger?: Logger } 
     encoder: () => encoder,
     media: config.media,
     reconcileAfterSeconds: config.reconcileAfterSeconds,
-    onConsentRecorded: async (consent) => requests?.onConsentRecorded(consent),
+    // consent requests still read the record's snake_case call_sid (src/requests is being converted now).
+    onConsentRecorded: async (consent) => requests?.onConsentRecorded({ ...consent, call_sid: consent.callSid }),
     onConsentFailed: async (callSid, reason) => requests?.onConsentFailed(callSid, reason),
   });
   requests = createConsentRequests({ pool: db.pool, queue, twilio, scenarios, log, publicBaseUrl: base, outbound: config.outbound });

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
-import { accessLogFor } from '../audit/accessLog.js';
-import { consentById, consentJson } from '../consents/consents.js';
+import { accessLogFor } from '../audit/store.js';
+import { consentJson } from '../consents/consents.js';
+import { consentById, type Consent } from '../consents/store.js';
+import { findConsents } from '../consents/useCases.js';
+import { callEvents } from '../calls/store.js';
+import { isRefusal } from '../shared/refusal.js';
 import { consentOrigin } from '../consents/origin.js';
 import { maskAccountNumber } from '../shared/mask.js';
-import { kstDayStart, kstIso } from '../shared/time.js';
+import { kstIso } from '../shared/time.js';
 import { checkLogin } from '../users/users.js';
 import { cookieOptions, cookies, endSession, LOGIN_CSRF_COOKIE, sessionPrincipal, startSession, type SessionPrincipal } from './sessions.js';
 
@@ -85,26 +89,15 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean }): exp
     const session = await auditorPage(req, res);
     if (!session) return;
     const q = req.query as Record<string, string | undefined>;
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      values.push(v);
-      where.push(sql.replaceAll('?', `$${values.length}`));
-    };
-    if (q.payerNumber) add('payer_number = ?', q.payerNumber.trim());
-    if (q.name) add('holder_name = ?', q.name.trim());
-    if (q.phone) add('phone = ?', q.phone.replace(/[\s-]/g, ''));
-    if (q.account && /^\d{2,6}$/.test(q.account)) add("account_number LIKE '%' || ?", q.account);
-    if (q.verificationNumber) add('verification_number = ?', q.verificationNumber.trim());
-    if (q.method === '4' || q.method === '5') add('method_code = ?', Number(q.method));
-    if (q.status && ['ready', 'evidence_failed', 'sent'].includes(q.status)) add('status = ?', q.status);
-    const from = q.from ? kstDayStart(q.from) : undefined;
-    const to = q.to ? kstDayStart(q.to) : undefined;
-    if (from) add('consented_at >= ?', from);
-    if (to) add('consented_at < ?', new Date(to.getTime() + 86_400_000));
-    const rows = (
-      await deps.pool.query(`SELECT * FROM consents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY consented_at DESC LIMIT 200`, values)
-    ).rows;
+    let rows: Consent[] = [];
+    let problem: string | undefined;
+    try {
+      rows = await findConsents(deps.pool, req.query as Record<string, unknown>, 200);
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      problem = err.koreanMessage ?? err.message;
+      res.status(400);
+    }
     const field = (name: string, label: string, extra = '') => `<label>${label}<input name="${name}" value="${esc(q[name])}" ${extra}></label>`;
     res.type('html').send(
       layout(
@@ -116,12 +109,12 @@ ${field('account', '계좌 끝자리', 'inputmode="numeric"')}${field('verificat
 <label>상태<select name="status"><option value="">전체</option>${['ready', 'evidence_failed', 'sent'].map((s) => `<option${q.status === s ? ' selected' : ''}>${s}</option>`).join('')}</select></label>
 ${field('from', '시작일', 'type="date"')}${field('to', '종료일', 'type="date"')}
 <button>검색</button></form>
-<p aria-live="polite">${rows.length}건</p>
+${problem ? `<p role="alert" class="bad">${esc(problem)}</p>` : ''}<p aria-live="polite">${rows.length}건</p>
 <table><thead><tr><th scope="col">동의 일시</th><th scope="col">납부자번호</th><th scope="col">예금주</th><th scope="col">계좌</th><th scope="col">방법</th><th scope="col">상태</th></tr></thead><tbody>
 ${rows
   .map(
     (r) =>
-      `<tr><td><a href="/consents/${esc(r.id)}">${esc(kstIso(r.consented_at))}</a></td><td>${esc(r.payer_number)}</td><td>${esc(r.holder_name)}</td><td>${esc(r.bank_code)} ${esc(maskAccountNumber(r.account_number))}</td><td>${esc(r.method_code)}</td><td>${esc(r.status)}</td></tr>`,
+      `<tr><td><a href="/consents/${esc(r.id)}">${esc(kstIso(r.consentedAt))}</a></td><td>${esc(r.payerNumber)}</td><td>${esc(r.holderName)}</td><td>${esc(r.bankCode)} ${esc(maskAccountNumber(r.accountNumber))}</td><td>${esc(r.methodCode)}</td><td>${esc(r.status)}</td></tr>`,
   )
   .join('')}
 </tbody></table>`,
@@ -139,7 +132,7 @@ ${rows
       return;
     }
     const c = consentJson(row) as Record<string, any>;
-    const events = (await deps.pool.query('SELECT at, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [row.call_sid])).rows;
+    const events = await callEvents(deps.pool, row.callSid);
     const log = await accessLogFor(deps.pool, `consent:${row.id}`);
     const origin = await consentOrigin(deps.pool, row);
     const eventNames: Record<string, string> = { start: '녹음 시작', pause: '일시정지', resume: '재개', finish: '답변 표시·녹음 종료' };

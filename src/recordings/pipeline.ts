@@ -7,7 +7,7 @@ import { prepareRecordingOffThread } from '../audio/offThread.js';
 import { WavError } from '../audio/wav.js';
 import { getCall } from '../calls/store.js';
 import { isSid } from '../telephony/sids.js';
-import { consentById, consentByRecording, insertConsent, supersedeOlder, type ConsentRow } from '../consents/consents.js';
+import { consentById, consentByRecording, insertConsent, supersedeOlder, type Consent } from '../consents/store.js';
 import { checkAgentEvidence, checkEvidence, type AgentEvent, type CallEvent, type Evidence } from '../consents/evidence.js';
 import type { PreparedRecording } from '../audio/prepare.js';
 import type { PayerSnapshot } from '../scenario/engine.js';
@@ -43,7 +43,7 @@ export type PipelineDeps = {
   media: MediaOptions;
   reconcileAfterSeconds: number;
   /** After a consent record is stored (ready or evidence_failed): consent requests follow it. */
-  onConsentRecorded?: (consent: ConsentRow) => Promise<void>;
+  onConsentRecorded?: (consent: Consent) => Promise<void>;
   /** A consent was given but its recording could not be made evidence. */
   onConsentFailed?: (callSid: string, reason: string) => Promise<void>;
 };
@@ -222,10 +222,10 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     return wav;
   }
 
-  async function followUps(consent: ConsentRow): Promise<void> {
+  async function followUps(consent: Consent): Promise<void> {
     if (consent.status === 'ready' && !consent.phone) log.warn({ consentId: consent.id }, 'no phone on file: no registration SMS');
     if (consent.status === 'ready' && consent.phone) await deps.queue.send(QUEUES.notifyPayer, { consentId: consent.id }, { singletonKey: `notify-${consent.id}` });
-    if (deps.deleteAtTwilio) await deps.queue.send(QUEUES.deleteAtTwilio, { recordingSid: consent.recording_sid, verifyLocalCopy: true }, { singletonKey: `delete-${consent.recording_sid}` });
+    if (deps.deleteAtTwilio) await deps.queue.send(QUEUES.deleteAtTwilio, { recordingSid: consent.recordingSid, verifyLocalCopy: true }, { singletonKey: `delete-${consent.recordingSid}` });
   }
 
   /** A consent id that is the same however often the job runs. */
@@ -248,7 +248,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     return {
       methodCode: 5,
       consentBy: outcome.by,
-      scenario: deps.scenarios.byId(call.scenario_id) ?? deps.scenarios.forCalledNumber(undefined),
+      scenario: deps.scenarios.byId(call.scenarioId) ?? deps.scenarios.forCalledNumber(undefined),
       payer: state.payer,
       account: state.account,
       attempt,
@@ -374,7 +374,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
       log.error({ consentId: consent.id, callSid: rec.call_sid, reasons: evidence.checks.filter((c) => !c.ok).map((c) => c.name) }, 'consent evidence check failed: not handed on for transmission');
     } else {
       const superseded = await supersedeOlder(pool, consent);
-      log.info({ consentId: consent.id, callSid: rec.call_sid, methodCode: consent.method_code, bytes: consent.file_bytes, kbps: consent.bitrate_kbps, superseded }, 'consent recorded');
+      log.info({ consentId: consent.id, callSid: rec.call_sid, methodCode: consent.methodCode, bytes: consent.fileBytes, kbps: consent.bitrateKbps, superseded }, 'consent recorded');
     }
     await deps.onConsentRecorded?.(consent);
     await followUps(consent);
@@ -432,7 +432,7 @@ export function createRecordingPipeline(deps: PipelineDeps) {
 
   async function notifyPayer(data: { consentId: string }): Promise<void> {
     const consent = await consentById(pool, data.consentId);
-    if (!consent || consent.notified_at || !consent.phone || consent.status === 'evidence_failed') return;
+    if (!consent || consent.notifiedAt || !consent.phone || consent.status === 'evidence_failed') return;
     if (!deps.twilioSettings.smsFrom) {
       log.warn({ consentId: consent.id }, 'no SMS sender configured (TWILIO_SMS_FROM): the registration SMS was not sent');
       return;
@@ -440,8 +440,8 @@ export function createRecordingPipeline(deps: PipelineDeps) {
     // Claim first: a crash after sending must not send twice. A failed send releases the claim.
     const claimed = await pool.query('UPDATE consents SET notified_at = now() WHERE id = $1 AND notified_at IS NULL', [consent.id]);
     if (claimed.rowCount === 0) return;
-    const account = consent.account_number.slice(-4);
-    const text = `[${consent.organization_name}] 자동납부 출금동의가 등록되었습니다. 계좌 끝자리 ${account}, 확인번호 ${consent.verification_number}`;
+    const account = consent.accountNumber.slice(-4);
+    const text = `[${consent.organizationName}] 자동납부 출금동의가 등록되었습니다. 계좌 끝자리 ${account}, 확인번호 ${consent.verificationNumber}`;
     try {
       await deps.twilio.sendSms(consent.phone, text);
     } catch (err) {

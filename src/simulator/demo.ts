@@ -2,8 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import type pg from 'pg';
-import { consentById, consentJson, listConsents } from '../consents/consents.js';
+import { consentJson } from '../consents/consents.js';
+import { consentById, searchConsents } from '../consents/store.js';
+import { recordingAgentConsentOfCall } from '../agent/store.js';
+import { failedConsentRecordingError } from '../recordings/statusStore.js';
 import { RequestRefused, type ConsentRequests } from '../requests/consentRequests.js';
+import { Refusal } from '../shared/refusal.js';
+import { resetDemoAgentPassword } from './demoStore.js';
 import { upsertPayer } from '../payers/store.js';
 import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
@@ -30,7 +35,7 @@ export async function seedDemoPayers(pool: pg.Pool, agentPassword: string | unde
   if (agentPassword) {
     // The demo agent, for the agent console: its password is kept in demo-secrets.json.
     if ((await createUser(pool, { username: 'agent', password: agentPassword, role: 'agent' })) === 'exists') {
-      await pool.query("UPDATE users SET password_hash = $1 WHERE username = 'agent' AND role = 'agent'", [await hashPassword(agentPassword)]);
+      await resetDemoAgentPassword(pool, await hashPassword(agentPassword));
     }
   }
 }
@@ -45,7 +50,7 @@ function talkToAgent(pool: pg.Pool, phone: Softphone) {
     const end = Date.now() + 30 * 60_000;
     while (Date.now() < end) {
       if (conv.recording() === 'recording') {
-        const live = (await pool.query<{ id: string; script: string }>("SELECT id, script FROM agent_consents WHERE call_sid = $1 AND state = 'recording'", [conv.callSid])).rows[0];
+        const live = await recordingAgentConsentOfCall(pool, conv.callSid);
         if (live && live.id !== readFor) {
           readFor = live.id;
           await conv.agentSays(live.script);
@@ -59,15 +64,29 @@ function talkToAgent(pool: pg.Pool, phone: Softphone) {
   };
 }
 
+/**
+ * A consent request refused as the API refuses it (`validation`, `rate_limited`, …), by the central
+ * error middleware. Until src/requests throws Refusal itself (being converted in parallel), its
+ * RequestRefused is translated here as apiRoutes translates it.
+ */
+function asRefusal(err: unknown): unknown {
+  if (!(err instanceof RequestRefused)) return err;
+  const kind = err.status === 429 ? 'rate-limited' : err.status === 400 ? 'validation' : 'unavailable';
+  return new Refusal(kind, err.reason, {
+    ...(err.field ? { field: err.field, message: `${err.field} ${err.reason}` } : {}),
+    ...(err.retryAfterSeconds ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+  });
+}
+
 type Deps = { pool: pg.Pool; standIn: StandIn; serviceUrl: () => string; publicBaseUrl: string; authToken: string; adminToken: string; requests: ConsentRequests };
 
 async function waitForConsent(pool: pg.Pool, callSid: string, ms: number) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    const rows = await listConsents(pool, { callSid });
-    if (rows[0]) return rows[0];
-    const failed = await pool.query<{ pipeline_error: string }>("SELECT pipeline_error FROM recordings WHERE call_sid = $1 AND purpose = 'consent' AND pipeline = 'failed'", [callSid]);
-    if (failed.rows[0]) return { failed: failed.rows[0].pipeline_error };
+    const [consent] = await searchConsents(pool, { callSid }, 1);
+    if (consent) return consent;
+    const failed = await failedConsentRecordingError(pool, callSid);
+    if (failed !== undefined) return { failed };
     await new Promise((r) => setTimeout(r, 150));
   }
   return undefined;
@@ -172,9 +191,7 @@ export function demoRoutes(deps: Deps): express.Router {
       made = await deps.requests.create(body, 'demo');
     } catch (err) {
       listening.delete(phone);
-      if (!(err instanceof RequestRefused)) throw err;
-      res.status(err.status).json({ error: 'refused', field: err.field, reason: err.reason });
-      return;
+      throw asRefusal(err);
     }
     planned.push({ keys: keys ?? made.row.code }, { keys: '' });
     res.status(200).type('application/x-ndjson');
@@ -190,7 +207,7 @@ export function demoRoutes(deps: Deps): express.Router {
     }
     write({ kind: 'requestDone', request: shown });
     const consent = shown?.consentId ? await consentById(deps.pool, String(shown.consentId)) : undefined;
-    if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.file_path });
+    if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.filePath });
     res.end();
   });
 
@@ -215,7 +232,7 @@ export function demoRoutes(deps: Deps): express.Router {
     write({ kind: 'call', callSid: result.callSid });
     const consent = await waitForConsent(deps.pool, result.callSid, result.recordings.length ? 30_000 : 0);
     if (consent && 'failed' in consent) write({ kind: 'consentFailed', reason: consent.failed });
-    else if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.file_path });
+    else if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.filePath });
     else write({ kind: 'noConsent' });
     res.end();
   });
@@ -278,12 +295,12 @@ export function demoRoutes(deps: Deps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent for this call' });
       return;
     }
-    const row = (await deps.pool.query<{ file_path: string }>('SELECT file_path FROM consents WHERE id = $1', [phone.consentId])).rows[0];
-    if (!row) {
+    const consent = await consentById(deps.pool, phone.consentId);
+    if (!consent) {
       res.status(404).end();
       return;
     }
-    res.sendFile(row.file_path, { headers: { 'Content-Type': 'audio/mpeg' } });
+    res.sendFile(consent.filePath, { headers: { 'Content-Type': 'audio/mpeg' } });
   });
 
   router.get('/', (_req, res) => {
