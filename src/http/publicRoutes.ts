@@ -3,6 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import type pg from 'pg';
 import { kstIso } from '../shared/time.js';
 import { isWellFormedVerificationNumber } from '../consents/verification.js';
+import { verifiableConsent } from '../consents/store.js';
 
 /**
  * Public verification of a consent by its 16-digit verification number: valid or not, the
@@ -28,16 +29,12 @@ export function publicRoutes(deps: { pool: pg.Pool; verifyPerMinute: number }): 
       res.status(400).json({ error: 'validation', field: 'number', reason: 'the check digit does not match: the number is mistyped' });
       return;
     }
-    const r = await deps.pool.query<{ organization_name: string; method_code: number; consented_at: Date; file_sha256: string }>(
-      "SELECT organization_name, method_code, consented_at, file_sha256 FROM consents WHERE verification_number = $1 AND status IN ('ready', 'sent')",
-      [number],
-    );
-    const row = r.rows[0];
-    if (!row) {
+    const consent = await verifiableConsent(deps.pool, number);
+    if (!consent) {
       res.json({ valid: false });
       return;
     }
-    res.json({ valid: true, organization: row.organization_name, methodCode: row.method_code, consentedAt: kstIso(row.consented_at), sha256: row.file_sha256 });
+    res.json({ valid: true, organization: consent.organizationName, methodCode: consent.methodCode, consentedAt: kstIso(consent.consentedAt), sha256: consent.fileSha256 });
   });
 
   router.get('/verify', (_req, res) => {
