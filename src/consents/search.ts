@@ -125,7 +125,8 @@ export function parseConsentSearch(query: Record<string, unknown>): ConsentSearc
     if (raw.trim() === '') continue;
     parseOne(search, field, raw);
   }
-  const end = search.to ?? search.toInclusive;
-  if (search.from && end && end.getTime() < search.from.getTime()) refuse('to', 'is before from', '종료일이 시작일보다 앞섭니다.');
+  const from = search.from?.getTime();
+  const empty = from !== undefined && ((search.to && search.to.getTime() <= from) || (search.toInclusive && search.toInclusive.getTime() < from));
+  if (empty) refuse('to', 'is before from', '종료일이 시작일보다 앞섭니다.');
   return search;
 }
