@@ -80,14 +80,13 @@ describe('one consent search for the API and the auditor page', () => {
       const r = await fetch(`${app.url}/consents?${query}`, { headers: { Cookie: cookie } });
       return { status: r.status, html: await r.text() };
     };
-    const good = await page('phone=010-7777-8888&name=&account=&method=');
+    const good = await page('phone=010-7777-8888&name=&accountLast=&methodCode=');
     expect(good.status).toBe(200);
     expect(good.html).toContain('SRCH200');
     expect(good.html).not.toContain('SRCH100');
     const bad = await page('phone=010-7777&payerNumber=SRCH');
     expect(bad.status).toBe(400);
-    expect(bad.html).toContain('전화번호 형식이 아닙니다');
-    expect(bad.html).toContain('0건');
+    expect(bad.html).toContain('전화번호는 010-1234-5678처럼 국내 번호로 입력해 주세요.');
     expect(bad.html).not.toContain('SRCH200');
   });
 });

@@ -6,7 +6,7 @@ import { consentByRecording } from '../consents/store.js';
 import { accountNumberField, bankCodeField, checkAccountFields } from '../kftc/fields.js';
 import type { Logger } from '../log.js';
 import { findPayer, searchPayers as searchPayersOnFile } from '../payers/store.js';
-import { recordingPipelineState } from '../recordings/statusStore.js';
+import { recordingBySid } from '../recordings/store.js';
 import { spokenHolderId } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import { fillTemplate } from '../scenario/speech.js';
@@ -79,7 +79,8 @@ async function markedPart(db: pg.Pool, id: string): Promise<AgentConsent> {
 export async function showAgentConsent(db: pg.Pool, id: string) {
   const part = await markedPart(db, id);
   const consent = part.recordingSid ? await consentByRecording(db, part.recordingSid) : undefined;
-  const pipeline = part.recordingSid ? await recordingPipelineState(db, part.recordingSid) : undefined;
+  const recording = part.recordingSid ? await recordingBySid(db, part.recordingSid) : undefined;
+  const pipeline = recording ? { state: recording.pipeline, error: recording.pipelineError } : undefined;
   const events = await agentEvents(db, part.id);
   return {
     id: part.id,

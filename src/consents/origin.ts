@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import { agentConsentByRecording, agentEvents } from '../agent/store.js';
 import { kstIso } from '../shared/time.js';
-import { requestOfCall } from './originStore.js';
+import { requestByCallSid } from '../requests/store.js';
 
 /**
  * How a consent was taken, for an auditor: the caller's own ARS call, a call the service placed for
@@ -22,7 +22,7 @@ export async function consentOrigin(db: Db, consent: { recordingSid: string; cal
       events: events.map((e) => ({ at: kstIso(e.at), kind: e.kind, actor: e.actor })),
     };
   }
-  const request = await requestOfCall(db, consent.callSid);
-  if (request) return { kind: 'request', requestId: request.id, requestedBy: request.requestedBy, requestedAt: kstIso(request.createdAt), scenario: request.scenarioId };
+  const request = await requestByCallSid(db, consent.callSid);
+  if (request) return { kind: 'request', requestId: request.id, requestedBy: request.requested_by, requestedAt: kstIso(request.created_at), scenario: request.scenario_id };
   return { kind: 'ars' };
 }

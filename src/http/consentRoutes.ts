@@ -8,12 +8,14 @@ import { activeHold } from '../consents/holdStore.js';
 import { consentOrRefuse, endAutoDebit, findConsents, verifyConsentFile } from '../consents/useCases.js';
 import { actorOf } from './actor.js';
 import { allow } from './auth.js';
+import { uuidParam } from './params.js';
 
 /** Consent records: the search, one record with its origin, its audio, "verify now", its access log, the end of its auto-debit. */
 export function consentRoutes(deps: { pool: pg.Pool }): express.Router {
   const router = express.Router();
   const { pool } = deps;
   const readers = allow('admin', 'auditor');
+  router.param('id', uuidParam);
 
   router.get('/consents', readers, async (req, res) => {
     const consents = await findConsents(pool, req.query as Record<string, unknown>, 500);

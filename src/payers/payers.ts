@@ -20,5 +20,3 @@ export const payerInputSchema = z
 
 export type PayerInput = z.output<typeof payerInputSchema>;
 
-// The SQL lives in ./store.ts.
-export { findPayer, findPayersByPhone, upsertPayer } from './store.js';

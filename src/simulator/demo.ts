@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { consentJson } from '../consents/consents.js';
 import { consentById, searchConsents } from '../consents/store.js';
 import { recordingAgentConsentOfCall } from '../agent/store.js';
-import { failedConsentRecordingError } from '../recordings/statusStore.js';
+import { recordingsOfCall } from '../recordings/store.js';
 import type { ConsentRequests } from '../requests/consentRequests.js';
 import { isRefusal, Refusal } from '../shared/refusal.js';
 import { sendRefusal } from '../http/refusals.js';
@@ -76,8 +76,8 @@ async function waitForConsent(pool: pg.Pool, callSid: string, ms: number) {
   while (Date.now() < until) {
     const [consent] = await searchConsents(pool, { callSid }, 1);
     if (consent) return consent;
-    const failed = await failedConsentRecordingError(pool, callSid);
-    if (failed !== undefined) return { failed };
+    const failed = (await recordingsOfCall(pool, callSid)).find((r) => r.purpose === 'consent' && r.pipeline === 'failed');
+    if (failed) return { failed: failed.pipelineError ?? 'the recording could not be made evidence' };
     await new Promise((r) => setTimeout(r, 150));
   }
   return undefined;
