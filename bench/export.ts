@@ -11,11 +11,12 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { exportBatch } from '../src/export/exporter.js';
 import { freePort, machinePostgres } from './webhooks.js';
+import { openPool, seedReadyConsents } from './store.js';
 
 const { values } = parseArgs({ options: { bytes: { type: 'string', default: String(96 * 1024) } } });
 const BYTES = Number(values.bytes);
@@ -31,21 +32,7 @@ async function seed(pool: pg.Pool, dir: string, date: string, n: number): Promis
       writeFileSync(file, audio);
       ids.push(file);
     }
-    await pool.query(
-      `WITH s AS (SELECT g, $4::text[] AS files FROM generate_series(1, $1::int) g),
-            c AS (INSERT INTO calls (call_sid, scenario_id, state, step)
-                  SELECT 'CA' || md5($2 || g::text), 'default', '{}', 'ended' FROM s RETURNING call_sid),
-            r AS (INSERT INTO recordings (recording_sid, call_sid, status, purpose, pipeline)
-                  SELECT 'RE' || md5($2 || g::text), 'CA' || md5($2 || g::text), 'completed', 'consent', 'done' FROM s, c WHERE c.call_sid = 'CA' || md5($2 || g::text) RETURNING 1)
-       INSERT INTO consents (id, call_sid, recording_sid, attempt, status, method_code, consent_by, service_type, organization_code, organization_name,
-         scenario_id, payer_number, holder_name, holder_id_kind, holder_id, phone, bank_code, account_number, application_date, consented_at,
-         verification_number, file_extension, file_path, file_bytes, file_sha256, bitrate_kbps, duration_seconds, encoder, evidence)
-       SELECT md5($2 || g::text)::uuid, 'CA' || md5($2 || g::text), 'RE' || md5($2 || g::text), 1, 'ready', 5, 'key', 'cms', '9912345678', 'bench',
-         'default', 'P' || ($5::int + g), '홍길동', 'birthDate', '940424', null, '081', '75023332200333', $3, now() + g * interval '1 ms',
-         lpad(($5::bigint + g + $3::text::bigint * 100000)::text, 16, '0'), 'mp3', s.files[g], ${BYTES}, '${sha}', 64, 12, 'ffmpeg', '{"passed":true,"checks":[]}'
-         FROM s WHERE EXISTS (SELECT 1 FROM r LIMIT 1)`,
-      [count, `${date}-${start}-`, date, ids, start],
-    );
+    await seedReadyConsents(pool, { count, seedKey: `${date}-${start}-`, date, files: ids, firstPayer: start, bytes: BYTES, sha256: sha });
   }
 }
 
@@ -59,7 +46,7 @@ async function main(): Promise<void> {
     url = embedded.url;
     stop = embedded.stop;
   }
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const pool = openPool(url, 4);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-export-'));
   try {
     await migrate(pool);

@@ -15,12 +15,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startService } from '../src/service.js';
 import { answerOutboundCalls, scriptedInputs, startStandInServer } from '../src/simulator/index.js';
 import { summarise } from './webhooks.js';
+import { createScratchDatabase, requestOutcomes } from './store.js';
 
 const { values: args } = parseArgs({ options: { requests: { type: 'string', default: '40' }, concurrency: { type: 'string', default: '10' } } });
 const REQUESTS = Number(args.requests);
@@ -31,17 +31,11 @@ const ADMIN = 'bench-admin-token-0123456789';
 const PUBLIC = 'https://bench.example.test';
 
 async function database(): Promise<string | undefined> {
-  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  try {
-    await admin.connect();
-    const name = `bench_requests_${Date.now()}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    scratchDatabase('postgres://postgres@127.0.0.1:5432/postgres', name);
-    await admin.end();
-    return `postgres://postgres@127.0.0.1:5432/${name}`;
-  } catch {
-    return undefined;
-  }
+  const admin = 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `bench_requests_${Date.now()}`;
+  const url = await createScratchDatabase(admin, name);
+  if (url) scratchDatabase(admin, name);
+  return url;
 }
 
 async function main() {
@@ -125,8 +119,8 @@ async function main() {
   console.log(`request -> payer's consent:            ${fmt(stat('consented'))}  (the call itself: greeting, readback, question, the code)`);
   console.log(`request -> consent record:             ${fmt(stat('record'))}`);
   console.log(`request -> signed callback received:   ${fmt(stat('callback'))}`);
-  const outcome = await service.db.pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM consent_requests GROUP BY status');
-  console.log(`outcomes: ${outcome.rows.map((r) => `${r.status} ${r.n}`).join(', ')}`);
+  const outcome = await requestOutcomes(service.db.pool);
+  console.log(`outcomes: ${outcome.map((r) => `${r.status} ${r.n}`).join(', ')}`);
   callbacks.close();
   await service.close();
   await sim.close();

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { dropScratchDatabase } from './store.js';
 
 /**
  * What a benchmark makes for itself and removes when it ends, whether it passes or fails:
@@ -20,14 +20,10 @@ export function scratchDatabase(adminUrl: string, name: string): void {
 
 async function cleanUp(): Promise<void> {
   for (const { admin, name } of databases.splice(0)) {
-    const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 2000 });
     try {
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropScratchDatabase(admin, name);
     } catch (err) {
       console.error(`could not drop the benchmark database ${name}: ${(err as Error).message}`);
-    } finally {
-      await client.end().catch(() => {});
     }
   }
   // A child's embedded PostgreSQL may still be shutting down: a second pass gets what it wrote last.

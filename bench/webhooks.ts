@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { createScratchDatabase } from './store.js';
 import twilio from 'twilio';
 
 const { values: args } = parseArgs({
@@ -211,18 +211,10 @@ export function fmt(s: Stats): string {
 
 export async function machinePostgres(): Promise<string | undefined> {
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-  try {
-    await admin.connect();
-    const name = `bench_${randomBytes(4).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    scratchDatabase(url, name);
-    return url.replace(/\/[^/]*$/, `/${name}`);
-  } catch {
-    return undefined;
-  } finally {
-    await admin.end().catch(() => {});
-  }
+  const name = `bench_${randomBytes(4).toString('hex')}`;
+  const created = await createScratchDatabase(url, name);
+  if (created) scratchDatabase(url, name);
+  return created;
 }
 
 async function main(): Promise<void> {

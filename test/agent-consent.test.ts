@@ -203,6 +203,7 @@ describe('agent-recorded consent (method 4)', () => {
       const r = await api(app, 'POST', '/api/agent-consents', body, agentToken);
       expect(r.status, JSON.stringify(body)).toBe(status);
       expect(r.json.field).toBe(field);
+      expect(r.json.error).toBe(status === 404 ? 'not_found' : 'validation');
     }
     const auditor = (await api(app, 'POST', '/api/tokens', { username: 'auditor1', password: 'auditor-password-1' }, 'none')).json.token;
     expect((await api(app, 'POST', '/api/agent-consents', good, auditor)).status).toBe(403);
@@ -211,7 +212,9 @@ describe('agent-recorded consent (method 4)', () => {
     steps.reach('done');
     await call;
     // The call ended: it is no longer live with an agent.
-    expect((await api(app, 'POST', '/api/agent-consents', good, agentToken)).status).toBe(409);
+    const ended = await api(app, 'POST', '/api/agent-consents', good, agentToken);
+    expect(ended.status).toBe(409);
+    expect(ended.json).toMatchObject({ error: 'conflict', field: 'callSid', reason: 'the call is not live with an agent' });
     expect((await api(app, 'GET', '/api/agent/calls', undefined, agentToken)).json.calls).toEqual([]);
   }, 60_000);
 

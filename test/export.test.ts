@@ -248,6 +248,12 @@ describe('POST /api/exports', () => {
       expect(bad.status).toBe(400);
       expect(bad.json.field).toBe('date');
       expect((await api(app, 'POST', '/api/exports', { format: 'zip', organizationCode: '1', date: '20261125' })).json.field).toBe('format');
+      // An altered audio file: the export is refused as before (409, error export_refused), through the one Refusal.
+      const altered = await storeConsent(app.db.pool, dir, audio(888), { payerNumber: 'API2', applicationDate: '20261126' });
+      writeFileSync(altered.filePath, audio(888).fill(7));
+      const refused = await api(app, 'POST', '/api/exports', { format: 'ei13', organizationCode: '9912345678', date: '20261126' });
+      expect(refused.status).toBe(409);
+      expect(refused.json).toMatchObject({ error: 'export_refused', reason: expect.stringMatching(/does not match its SHA-256/) });
       await expect(app.db.pool.query('DELETE FROM access_log')).rejects.toThrow(/append-only/);
     } finally {
       await app.close();

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { supersedeOlder } from '../src/consents/consents.js';
+import { supersedeOlder } from '../src/consents/store.js';
 import { purgeExpired } from '../src/jobs/retention.js';
 import { api, startTestApp, type TestApp } from './support/app.js';
 import { storeConsent } from './support/consents.js';
@@ -65,7 +65,7 @@ describe('retention (R7)', () => {
     const first = await storeConsent(pool, dir, Buffer.from('a'), { payerNumber: 'S1', consentedAt: new Date('2026-01-01T00:00:00Z') });
     const other = await storeConsent(pool, dir, Buffer.from('b'), { payerNumber: 'S2', consentedAt: new Date('2026-01-01T00:00:00Z') });
     const second = await storeConsent(pool, dir, Buffer.from('c'), { payerNumber: 'S1', consentedAt: new Date('2026-06-01T00:00:00Z') });
-    expect(await supersedeOlder(pool, { id: second.id, payer_number: 'S1', organization_code: '9912345678', consented_at: second.consentedAt })).toBe(1);
+    expect(await supersedeOlder(pool, { id: second.id, payerNumber: 'S1', organizationCode: '9912345678', consentedAt: second.consentedAt })).toBe(1);
     const rows = await pool.query('SELECT id, superseded_at FROM consents WHERE id = ANY($1::uuid[])', [[first.id, other.id, second.id]]);
     const superseded = Object.fromEntries(rows.rows.map((r) => [r.id, r.superseded_at !== null]));
     expect(superseded).toEqual({ [first.id]: true, [other.id]: false, [second.id]: false });

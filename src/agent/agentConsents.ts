@@ -1,33 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
+import { callRecord } from '../calls/store.js';
+import { consentByRecording } from '../consents/store.js';
 import { accountNumberField, bankCodeField, checkAccountFields } from '../kftc/fields.js';
-import { maskPhone } from '../shared/mask.js';
-import { findPayer } from '../payers/payers.js';
-import { firstProblem } from '../shared/problems.js';
-import { kstIso } from '../shared/time.js';
 import type { Logger } from '../log.js';
+import { findPayer, searchPayers as searchPayersOnFile } from '../payers/store.js';
+import { recordingBySid } from '../recordings/store.js';
 import { spokenHolderId } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import { fillTemplate } from '../scenario/speech.js';
+import { maskPhone } from '../shared/mask.js';
+import { firstProblem } from '../shared/problems.js';
+import { Refusal } from '../shared/refusal.js';
+import { koreanAgentMessage } from '../shared/koreanMessages.js';
+import { kstIso } from '../shared/time.js';
 import type { TwilioRest } from '../telephony/rest.js';
+import {
+  addAgentEvent, agentConsentById, agentEvents, failAgentConsent, finishAgentConsent, insertAgentConsent, liveAgentCalls, moveAgentConsent,
+  setAgentRecording, type AgentConsent,
+} from './store.js';
+
+export type { AgentConsentRow } from './store.js';
 
 /**
  * Agent-recorded consent (녹취, method 4): on a live call the ARS handed to an agent, the agent
  * marks the consent part. Start records the call through Twilio's REST API and shows the script;
  * Pause and Resume leave an off-topic stretch out; Consented or Declined stops the recording.
  * Only the part between Start and the answer is on the recording (R3).
+ *
+ * Each step is a use case over the stores (calls, payers, agent consents, consents); a refusal is
+ * a `Refusal`, answered by the HTTP edge.
  */
-
-export class AgentRefused extends Error {
-  constructor(
-    readonly status: number,
-    readonly field: string | undefined,
-    reason: string,
-  ) {
-    super(reason);
-  }
-}
 
 export type AgentConsentDeps = {
   pool: pg.Pool;
@@ -50,205 +54,168 @@ export const startSchema = z
   })
   .strict();
 
-/** A row of agent_consents: one marked part of a call. */
-export type AgentConsentRow = {
-  id: string;
-  call_sid: string;
-  agent: string;
-  payer_number: string;
-  holder_name: string;
-  birth_date: string;
-  business_number: string | null;
-  phone: string | null;
-  bank_code: string;
-  account_number: string;
-  scenario_id: string;
-  script: string;
-  recording_sid: string | null;
-  state: 'recording' | 'paused' | 'consented' | 'declined' | 'failed';
-  reason: string | null;
-  started_at: Date;
-  finished_at: Date | null;
-};
-
 /** Digits as an agent reads them aloud: one by one. */
 const readable = (digits: string) => [...digits].join(' ');
 
-export function createAgentConsents(deps: AgentConsentDeps) {
-  const { pool, log } = deps;
+const refused = {
+  input: (field: string, reason: string) => new Refusal('validation', reason, { field, message: koreanAgentMessage(400, field, reason) }),
+  notFound: (reason: string, field?: string) => new Refusal('not-found', reason, { ...(field ? { field } : {}), message: koreanAgentMessage(404, field, reason) }),
+  conflict: (reason: string, field?: string) => new Refusal('conflict', reason, { ...(field ? { field } : {}), message: koreanAgentMessage(409, field, reason) }),
+  twilio: (reason: string) => new Refusal('upstream-failed', reason, { code: 'twilio_failed', message: koreanAgentMessage(502, undefined, reason) }),
+};
 
-  async function event(id: string, kind: string, actor: string, detail: Record<string, unknown> = {}): Promise<void> {
-    await pool.query('INSERT INTO agent_consent_events (agent_consent_id, kind, actor, detail) VALUES ($1, $2, $3, $4)', [id, kind, actor, detail]);
-  }
+/** Another agent's marked part is not found (admins act on any). */
+export function notYours(): Refusal {
+  return refused.notFound('no recorded consent of yours with that id');
+}
 
-  async function row(id: string): Promise<AgentConsentRow> {
-    const r = /^[0-9a-f-]{36}$/i.test(id) ? (await pool.query<AgentConsentRow>('SELECT * FROM agent_consents WHERE id = $1', [id])).rows[0] : undefined;
-    if (!r) throw new AgentRefused(404, undefined, 'no agent consent with that id');
-    return r;
-  }
+async function markedPart(db: pg.Pool, id: string): Promise<AgentConsent> {
+  const part = await agentConsentById(db, id);
+  if (!part) throw refused.notFound('no agent consent with that id');
+  return part;
+}
 
-  async function show(id: string) {
-    const r = await row(id);
-    const consent = r.recording_sid
-      ? (await pool.query<{ id: string; status: string; verification_number: string; evidence: { checks: { name: string; ok: boolean; reason: string }[] } }>('SELECT id, status, verification_number, evidence FROM consents WHERE recording_sid = $1', [r.recording_sid])).rows[0]
-      : undefined;
-    const pipeline = r.recording_sid
-      ? (await pool.query<{ pipeline: string; pipeline_error: string | null }>('SELECT pipeline, pipeline_error FROM recordings WHERE recording_sid = $1', [r.recording_sid])).rows[0]
-      : undefined;
-    const events = (await pool.query<{ at: Date; kind: string; actor: string }>('SELECT at, kind, actor FROM agent_consent_events WHERE agent_consent_id = $1 ORDER BY id', [r.id])).rows;
-    return {
-      id: r.id,
-      callSid: r.call_sid,
-      state: r.state,
-      reason: r.reason,
-      agent: r.agent,
-      payerNumber: r.payer_number,
-      holderName: r.holder_name,
-      bankCode: r.bank_code,
-      accountNumber: r.account_number,
-      script: r.script,
-      recordingSid: r.recording_sid,
-      startedAt: kstIso(r.started_at),
-      finishedAt: r.finished_at ? kstIso(r.finished_at) : null,
-      consentId: consent?.id ?? null,
-      consentStatus: consent?.status ?? null,
-      evidenceProblems: consent ? consent.evidence.checks.filter((c) => !c.ok).map((c) => c.reason) : [],
-      verificationNumber: consent?.verification_number ?? null,
-      evidenceFailedChecks: consent ? consent.evidence.checks.filter((c) => !c.ok).map((c) => c.name) : [],
-      pipeline: pipeline ? { state: pipeline.pipeline, error: pipeline.pipeline_error } : null,
-      events: events.map((e) => ({ at: kstIso(e.at), kind: e.kind, actor: e.actor })),
-    };
-  }
-
-  /** The live calls the ARS handed to an agent (menu 0, or after it gave up), newest first. */
-  async function liveCalls() {
-    const r = await pool.query<{
-      call_sid: string; from_number: string | null; payer_number: string | null; outcome_detail: { reason?: string; fromStep?: string } | null;
-      updated_at: Date; hung_up_at: Date | null; holder_name: string | null; agent_consent_id: string | null; agent_state: string | null;
-    }>(
-      `SELECT c.call_sid, c.from_number, c.payer_number, c.outcome_detail, c.updated_at, c.hung_up_at, p.name AS holder_name,
-              a.id AS agent_consent_id, a.state AS agent_state
-         FROM calls c
-         LEFT JOIN payers p ON p.payer_number = c.payer_number
-         LEFT JOIN agent_consents a ON a.call_sid = c.call_sid AND a.state IN ('recording', 'paused')
-        WHERE (c.outcome = 'transferred' AND c.hung_up_at IS NULL AND c.updated_at > now() - interval '12 hours')
-           -- A marked part still waiting for the agent's answer stays listed after the payer hung up.
-           OR a.id IS NOT NULL
-        ORDER BY c.updated_at DESC LIMIT 100`,
-    );
-    return r.rows.map((c) => ({
-      callSid: c.call_sid,
-      from: c.from_number ? maskPhone(c.from_number) : null,
-      payerNumber: c.payer_number,
-      holderName: c.holder_name,
-      reason: c.outcome_detail?.reason ?? null,
-      fromStep: c.outcome_detail?.fromStep ?? null,
-      transferredAt: kstIso(c.updated_at),
-      hungUp: c.hung_up_at !== null,
-      agentConsent: c.agent_consent_id ? { id: c.agent_consent_id, state: c.agent_state } : null,
-    }));
-  }
-
-  async function start(body: unknown, agent: string) {
-    const parsed = startSchema.safeParse(body);
-    if (!parsed.success) {
-      const { field, reason } = firstProblem(parsed.error);
-      throw new AgentRefused(400, field, reason);
-    }
-    const input = parsed.data;
-    const call = (await pool.query<{ scenario_id: string; outcome: string | null; hung_up_at: Date | null }>('SELECT scenario_id, outcome, hung_up_at FROM calls WHERE call_sid = $1', [input.callSid])).rows[0];
-    if (!call) throw new AgentRefused(404, 'callSid', 'no call with that CallSid');
-    if (call.outcome !== 'transferred' || call.hung_up_at) throw new AgentRefused(409, 'callSid', 'the call is not live with an agent');
-    const payer = await findPayer(pool, input.payerNumber);
-    if (!payer) throw new AgentRefused(400, 'payerNumber', 'no payer with that payer number');
-    const account = checkAccountFields(input.bankCode, input.accountNumber);
-    if (!account.ok) throw new AgentRefused(400, account.field, account.reason);
-    const scenario = deps.scenarios.byId(call.scenario_id) ?? deps.scenarios.forCalledNumber(undefined);
-    const script = fillTemplate(scenario.agent.script, {
-      holderId: spokenHolderId(payer).replace(/사업자등록번호 .*/, `사업자등록번호 ${readable(payer.businessNumber ?? '')}`),
-      holderName: payer.name,
-      organization: scenario.organization.name,
-      bankName: account.bankName,
-      accountNumber: readable(account.accountNumber),
-    });
-    const id = randomUUID();
-    try {
-      await pool.query(
-        `INSERT INTO agent_consents (id, call_sid, agent, payer_number, holder_name, birth_date, business_number, phone, bank_code, account_number, scenario_id, script, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'recording')`,
-        [id, input.callSid, agent, payer.payerNumber, payer.name, payer.birthDate, payer.businessNumber ?? null, payer.phone, account.bankCode, account.accountNumber, scenario.id, script],
-      );
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new AgentRefused(409, 'callSid', 'a recorded consent is already in progress on this call');
-      throw err;
-    }
-    try {
-      const recordingSid = await deps.twilio.startCallRecording(input.callSid, `${deps.publicBaseUrl}/twilio/recording?agentConsent=${id}`);
-      await pool.query('UPDATE agent_consents SET recording_sid = COALESCE(recording_sid, $2) WHERE id = $1', [id, recordingSid]);
-      await event(id, 'start', agent, { recordingSid });
-    } catch (err) {
-      const reason = `Twilio could not start the recording: ${(err as Error).message}`;
-      await pool.query("UPDATE agent_consents SET state = 'failed', reason = $2, finished_at = now() WHERE id = $1", [id, reason]);
-      throw new AgentRefused(502, undefined, reason);
-    }
-    log.info({ agentConsentId: id, callSid: input.callSid, agent }, 'agent started a recorded consent');
-    return show(id);
-  }
-
-  async function setPaused(id: string, agent: string, paused: boolean) {
-    const r = await row(id);
-    const from = paused ? 'recording' : 'paused';
-    if (r.state !== from) throw new AgentRefused(409, undefined, `the recording is ${r.state}, not ${from}`);
-    try {
-      await deps.twilio.updateCallRecording(r.call_sid, r.recording_sid!, paused ? 'paused' : 'in-progress');
-    } catch (err) {
-      throw new AgentRefused(502, undefined, `Twilio could not ${paused ? 'pause' : 'resume'} the recording: ${(err as Error).message}`);
-    }
-    await pool.query('UPDATE agent_consents SET state = $2 WHERE id = $1 AND state = $3', [id, paused ? 'paused' : 'recording', from]);
-    await event(id, paused ? 'pause' : 'resume', agent);
-    return show(id);
-  }
-
-  /** The payer answered: stop the recording and say what the answer was. */
-  async function finish(id: string, agent: string, result: 'consented' | 'declined') {
-    const r = await row(id);
-    if (r.state !== 'recording' && r.state !== 'paused') throw new AgentRefused(409, undefined, `the recorded consent is already ${r.state}`);
-    let stopNote: string | undefined;
-    try {
-      await deps.twilio.updateCallRecording(r.call_sid, r.recording_sid!, 'stopped');
-    } catch (err) {
-      // The payer hung up meanwhile: the recording ended with the call, and the answer still stands.
-      if ((err as { status?: number }).status !== 404) throw new AgentRefused(502, undefined, `Twilio could not stop the recording: ${(err as Error).message}`);
-      stopNote = 'the recording had already ended with the call';
-    }
-    const updated = await pool.query("UPDATE agent_consents SET state = $2, finished_at = now() WHERE id = $1 AND state IN ('recording', 'paused')", [id, result]);
-    if (!updated.rowCount) throw new AgentRefused(409, undefined, 'the recorded consent was finished meanwhile');
-    await event(id, 'finish', agent, { result, whilePaused: r.state === 'paused', ...(stopNote ? { note: stopNote } : {}) });
-    log.info({ agentConsentId: id, callSid: r.call_sid, agent, result }, 'agent finished a recorded consent');
-    await deps.decided(r.recording_sid!);
-    if (result === 'consented') await deps.consented(r.call_sid);
-    return show(id);
-  }
-
-  async function searchPayers(q: string) {
-    const term = q.trim();
-    if (term.length < 1) return [];
-    const r = await pool.query<{ payer_number: string; name: string; birth_date: string; phone: string }>(
-      `SELECT payer_number, name, birth_date, phone FROM payers
-        WHERE payer_number = $1 OR payer_number LIKE $2 OR name LIKE $2 ORDER BY (payer_number = $1) DESC, name LIMIT 20`,
-      [term, `${term.replace(/[%_\\]/g, '\\$&')}%`],
-    );
-    return r.rows.map((p) => ({ payerNumber: p.payer_number, name: p.name, birthDate: p.birth_date, phone: maskPhone(p.phone) }));
-  }
-
+/** A marked part as the console shows it: its state, the events, and the consent record once the pipeline made it. */
+export async function showAgentConsent(db: pg.Pool, id: string) {
+  const part = await markedPart(db, id);
+  const consent = part.recordingSid ? await consentByRecording(db, part.recordingSid) : undefined;
+  const recording = part.recordingSid ? await recordingBySid(db, part.recordingSid) : undefined;
+  const pipeline = recording ? { state: recording.pipeline, error: recording.pipelineError } : undefined;
+  const events = await agentEvents(db, part.id);
   return {
-    liveCalls,
-    start,
-    show,
-    searchPayers,
-    pause: (id: string, agent: string) => setPaused(id, agent, true),
-    resume: (id: string, agent: string) => setPaused(id, agent, false),
-    finish,
+    id: part.id,
+    callSid: part.callSid,
+    state: part.state,
+    reason: part.reason,
+    agent: part.agent,
+    payerNumber: part.payerNumber,
+    holderName: part.holderName,
+    bankCode: part.bankCode,
+    accountNumber: part.accountNumber,
+    script: part.script,
+    recordingSid: part.recordingSid,
+    startedAt: kstIso(part.startedAt),
+    finishedAt: part.finishedAt ? kstIso(part.finishedAt) : null,
+    consentId: consent?.id ?? null,
+    consentStatus: consent?.status ?? null,
+    evidenceProblems: consent ? consent.evidence.checks.filter((c) => !c.ok).map((c) => c.reason) : [],
+    verificationNumber: consent?.verificationNumber ?? null,
+    evidenceFailedChecks: consent ? consent.evidence.checks.filter((c) => !c.ok).map((c) => c.name) : [],
+    pipeline: pipeline ?? null,
+    events: events.map((e) => ({ at: kstIso(e.at), kind: e.kind, actor: e.actor })),
+  };
+}
+
+/** The live calls the ARS handed to an agent (menu 0, or after it gave up), newest first. */
+export async function listLiveCalls(db: pg.Pool) {
+  return (await liveAgentCalls(db)).map((c) => ({
+    callSid: c.callSid,
+    from: c.fromNumber ? maskPhone(c.fromNumber) : null,
+    payerNumber: c.payerNumber,
+    holderName: c.holderName,
+    reason: c.outcomeDetail?.reason ?? null,
+    fromStep: c.outcomeDetail?.fromStep ?? null,
+    transferredAt: kstIso(c.transferredAt),
+    hungUp: c.hungUpAt !== null,
+    agentConsent: c.agentConsent,
+  }));
+}
+
+/** The console's payer search (phones masked). */
+export async function findPayersForAgent(db: pg.Pool, q: string) {
+  const term = q.trim();
+  if (term.length < 1) return [];
+  return (await searchPayersOnFile(db, term)).map((p) => ({ payerNumber: p.payerNumber, name: p.name, birthDate: p.birthDate, phone: maskPhone(p.phone) }));
+}
+
+/** Start: the call must be live with an agent; the payer on file and the account checked; the script filled in; Twilio records. */
+export async function startAgentConsent(deps: AgentConsentDeps, body: unknown, agent: string) {
+  const { pool } = deps;
+  const parsed = startSchema.safeParse(body);
+  if (!parsed.success) {
+    const { field, reason } = firstProblem(parsed.error);
+    throw refused.input(field, reason);
+  }
+  const input = parsed.data;
+  const call = await callRecord(pool, input.callSid);
+  if (!call) throw refused.notFound('no call with that CallSid', 'callSid');
+  if (call.outcome !== 'transferred' || call.hungUpAt) throw refused.conflict('the call is not live with an agent', 'callSid');
+  const payer = await findPayer(pool, input.payerNumber);
+  if (!payer) throw refused.input('payerNumber', 'no payer with that payer number');
+  const account = checkAccountFields(input.bankCode, input.accountNumber);
+  if (!account.ok) throw refused.input(account.field, account.reason);
+  const scenario = deps.scenarios.byId(call.scenarioId) ?? deps.scenarios.forCalledNumber(undefined);
+  const script = fillTemplate(scenario.agent.script, {
+    holderId: spokenHolderId(payer).replace(/사업자등록번호 .*/, `사업자등록번호 ${readable(payer.businessNumber ?? '')}`),
+    holderName: payer.name,
+    organization: scenario.organization.name,
+    bankName: account.bankName,
+    accountNumber: readable(account.accountNumber),
+  });
+  const id = randomUUID();
+  const inserted = await insertAgentConsent(pool, {
+    id, callSid: input.callSid, agent, payerNumber: payer.payerNumber, holderName: payer.name, birthDate: payer.birthDate,
+    businessNumber: payer.businessNumber ?? null, phone: payer.phone, bankCode: account.bankCode, accountNumber: account.accountNumber, scenarioId: scenario.id, script,
+  });
+  if (!inserted) throw refused.conflict('a recorded consent is already in progress on this call', 'callSid');
+  try {
+    const recordingSid = await deps.twilio.startCallRecording(input.callSid, `${deps.publicBaseUrl}/twilio/recording?agentConsent=${id}`);
+    await setAgentRecording(pool, id, recordingSid);
+    await addAgentEvent(pool, id, 'start', agent, { recordingSid });
+  } catch (err) {
+    const reason = `Twilio could not start the recording: ${(err as Error).message}`;
+    await failAgentConsent(pool, id, reason);
+    throw refused.twilio(reason);
+  }
+  deps.log.info({ agentConsentId: id, callSid: input.callSid, agent }, 'agent started a recorded consent');
+  return showAgentConsent(pool, id);
+}
+
+/** Pause or resume: Twilio skips the paused stretch; the state and an event follow. */
+export async function pauseOrResumeAgentConsent(deps: AgentConsentDeps, id: string, agent: string, paused: boolean) {
+  const part = await markedPart(deps.pool, id);
+  const from = paused ? 'recording' : 'paused';
+  if (part.state !== from) throw refused.conflict(`the recording is ${part.state}, not ${from}`);
+  try {
+    await deps.twilio.updateCallRecording(part.callSid, part.recordingSid!, paused ? 'paused' : 'in-progress');
+  } catch (err) {
+    throw refused.twilio(`Twilio could not ${paused ? 'pause' : 'resume'} the recording: ${(err as Error).message}`);
+  }
+  await moveAgentConsent(deps.pool, id, from, paused ? 'paused' : 'recording');
+  await addAgentEvent(deps.pool, id, paused ? 'pause' : 'resume', agent);
+  return showAgentConsent(deps.pool, id);
+}
+
+/** The payer answered: stop the recording, say what the answer was, and hand the recording on. */
+export async function finishAgentConsentWith(deps: AgentConsentDeps, id: string, agent: string, result: 'consented' | 'declined') {
+  const part = await markedPart(deps.pool, id);
+  if (part.state !== 'recording' && part.state !== 'paused') throw refused.conflict(`the recorded consent is already ${part.state}`);
+  let stopNote: string | undefined;
+  try {
+    await deps.twilio.updateCallRecording(part.callSid, part.recordingSid!, 'stopped');
+  } catch (err) {
+    // The payer hung up meanwhile: the recording ended with the call, and the answer still stands.
+    if ((err as { status?: number }).status !== 404) throw refused.twilio(`Twilio could not stop the recording: ${(err as Error).message}`);
+    stopNote = 'the recording had already ended with the call';
+  }
+  if (!(await finishAgentConsent(deps.pool, id, result))) throw refused.conflict('the recorded consent was finished meanwhile');
+  await addAgentEvent(deps.pool, id, 'finish', agent, { result, whilePaused: part.state === 'paused', ...(stopNote ? { note: stopNote } : {}) });
+  deps.log.info({ agentConsentId: id, callSid: part.callSid, agent, result }, 'agent finished a recorded consent');
+  await deps.decided(part.recordingSid!);
+  if (result === 'consented') await deps.consented(part.callSid);
+  return showAgentConsent(deps.pool, id);
+}
+
+/** The use cases bound to their dependencies, as service.ts hands them to the routes. */
+export function createAgentConsents(deps: AgentConsentDeps) {
+  return {
+    liveCalls: () => listLiveCalls(deps.pool),
+    start: (body: unknown, agent: string) => startAgentConsent(deps, body, agent),
+    show: (id: string) => showAgentConsent(deps.pool, id),
+    searchPayers: (q: string) => findPayersForAgent(deps.pool, q),
+    pause: (id: string, agent: string) => pauseOrResumeAgentConsent(deps, id, agent, true),
+    resume: (id: string, agent: string) => pauseOrResumeAgentConsent(deps, id, agent, false),
+    finish: (id: string, agent: string, result: 'consented' | 'declined') => finishAgentConsentWith(deps, id, agent, result),
   };
 }
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import yazl from 'yazl';
-import { consentById, consentJson, listConsents, type ConsentFilter, type ConsentRow } from '../consents/consents.js';
+import { consentJson } from '../consents/consents.js';
+import { parseConsentSearch } from '../consents/search.js';
+import { consentById, searchConsents, type Consent } from '../consents/store.js';
 import { activeHold } from '../consents/holdStore.js';
 import { registrationOf } from '../export/resultStore.js';
 import { sha256File } from '../shared/files.js';
@@ -17,6 +19,9 @@ import { accessLogFor, logAccess, verifyAccessLogChain } from './accessLog.js';
  */
 
 export const MAX_PACKAGE_CONSENTS = 5000;
+
+/** The consent search's filters (see src/consents/search.ts), as text. */
+export type ConsentFilter = Record<string, string | undefined>;
 
 export type PackageSelection = { consentIds?: string[] | undefined; filters?: (ConsentFilter & { organizationCode?: string | undefined }) | undefined };
 
@@ -64,10 +69,23 @@ function csv(entries: ManifestEntry[]): Buffer {
   return Buffer.from(`\ufeff${lines.join('\r\n')}\r\n`, 'utf8');
 }
 
-async function selectConsents(pool: pg.Pool, s: PackageSelection): Promise<ConsentRow[]> {
+/** The one consent search over the package's filters; a bad filter is refused as `filters.<name>`. */
+async function searchFiltered(pool: pg.Pool, filter: ConsentFilter, limit: number): Promise<Consent[]> {
+  const given = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
+  try {
+    return await searchConsents(pool, parseConsentSearch(given), limit);
+  } catch (err) {
+    if (err instanceof Refusal && err.kind === 'validation' && err.field) {
+      throw new Refusal('validation', err.reason, { field: `filters.${err.field}`, ...(err.koreanMessage ? { message: err.koreanMessage } : {}) });
+    }
+    throw err;
+  }
+}
+
+async function selectConsents(pool: pg.Pool, s: PackageSelection): Promise<Consent[]> {
   if (s.consentIds?.length) {
     if (s.consentIds.length > MAX_PACKAGE_CONSENTS) throw new Refusal('validation', `at most ${MAX_PACKAGE_CONSENTS} consents a package`, { field: 'consentIds' });
-    const rows: ConsentRow[] = [];
+    const rows: Consent[] = [];
     for (const id of [...new Set(s.consentIds)]) {
       const row = await consentById(pool, id);
       if (!row) throw new Refusal('not-found', `no consent ${id}`, { field: 'consentIds', message: `동의 ${id}가 없습니다.` });
@@ -77,7 +95,7 @@ async function selectConsents(pool: pg.Pool, s: PackageSelection): Promise<Conse
   }
   if (!s.filters) throw new Refusal('validation', 'give consentIds or filters', { field: 'consentIds' });
   const { organizationCode, ...filter } = s.filters;
-  const rows = (await listConsents(pool, filter, MAX_PACKAGE_CONSENTS + 1)).filter((r) => !organizationCode || r.organization_code === organizationCode);
+  const rows = (await searchFiltered(pool, filter, MAX_PACKAGE_CONSENTS + 1)).filter((r) => !organizationCode || r.organizationCode === organizationCode);
   if (rows.length > MAX_PACKAGE_CONSENTS) throw new Refusal('validation', `the filters select more than ${MAX_PACKAGE_CONSENTS} consents: narrow them`, { field: 'filters' });
   if (rows.length === 0) throw new Refusal('not-found', 'no consent matches the filters', { field: 'filters', message: '조건에 맞는 동의가 없습니다.' });
   return rows.reverse(); // oldest first
@@ -91,15 +109,15 @@ export async function buildAuditPackage(pool: pg.Pool, selection: PackageSelecti
   const accessLog: { consentId: string; entries: unknown[] }[] = [];
   for (const row of rows) {
     const c = consentJson(row) as Record<string, any>;
-    const actual = await sha256File(row.file_path).catch(() => null);
+    const actual = await sha256File(row.filePath).catch(() => null);
     const registration = await registrationOf(pool, row.id);
     const hold = await activeHold(pool, row.id);
     entries.push({
-      consentId: row.id, file: actual ? `audio/${row.id}.${row.file_extension}` : null, organizationCode: row.organization_code,
-      organizationName: row.organization_name, serviceType: row.service_type, payerNumber: row.payer_number, holderName: row.holder_name,
-      holderIdKind: row.holder_id_kind, holderId: row.holder_id, bankCode: row.bank_code, accountNumber: row.account_number,
-      applicationDate: row.application_date, methodCode: row.method_code, fileExtension: row.file_extension, fileSize: row.file_bytes,
-      sha256: row.file_sha256, sha256OfStoredFile: actual, intact: actual === row.file_sha256, verificationNumber: row.verification_number,
+      consentId: row.id, file: actual ? `audio/${row.id}.${row.fileExtension}` : null, organizationCode: row.organizationCode,
+      organizationName: row.organizationName, serviceType: row.serviceType, payerNumber: row.payerNumber, holderName: row.holderName,
+      holderIdKind: row.holderIdKind, holderId: row.holderId, bankCode: row.bankCode, accountNumber: row.accountNumber,
+      applicationDate: row.applicationDate, methodCode: row.methodCode, fileExtension: row.fileExtension, fileSize: row.fileBytes,
+      sha256: row.fileSha256, sha256OfStoredFile: actual, intact: actual === row.fileSha256, verificationNumber: row.verificationNumber,
       consentedAt: c.consentedAt, evidencePassed: Boolean(row.evidence?.passed), evidence: row.evidence, status: row.status, sentAt: c.sentAt,
       endedAt: c.endedAt, registrationStatus: registration?.status ?? null, registrationCode: registration?.code ?? null, hold: hold ? hold.reason : null,
     });
@@ -122,7 +140,7 @@ export async function buildAuditPackage(pool: pg.Pool, selection: PackageSelecti
 
   const zip = new yazl.ZipFile();
   const mtime = new Date();
-  for (const e of entries) if (e.file) zip.addFile(rows.find((r) => r.id === e.consentId)!.file_path, e.file, { compress: false, mtime });
+  for (const e of entries) if (e.file) zip.addFile(rows.find((r) => r.id === e.consentId)!.filePath, e.file, { compress: false, mtime });
   zip.addBuffer(manifest, 'manifest.json', { mtime });
   zip.addBuffer(csv(entries), 'manifest.csv', { mtime });
   zip.addBuffer(logFile, 'access-log.json', { mtime });

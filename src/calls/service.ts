@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import { findConsentForVoiceCheck } from '../consents/verificationStore.js';
 import { answerVoiceCheck } from '../consents/voiceCheck.js';
-import { findPayer, findPayersByPhone } from '../payers/payers.js';
+import { findPayer, findPayersByPhone } from '../payers/store.js';
 import type { Logger } from '../log.js';
 import { initialState, runTurn, type AccountEntry, type Action, type CallState, type Effect, type Input, type PayerSnapshot, type Query, type TurnResult } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';
@@ -10,7 +10,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
 import { isSid } from '../telephony/sids.js';
 import { apologyTwiml, renderTwiml, type TwimlUrls } from '../telephony/twiml.js';
-import { appendEvents, commitNewCall, commitTurn, getCall, turnEvents, type CallRow, type EventInsert } from './store.js';
+import { appendEvents, commitNewCall, commitTurn, getCall, markHungUp, turnEvents, type EventInsert, type StoredCall } from './store.js';
 
 export type CallServiceDeps = {
   pool: pg.Pool;
@@ -66,11 +66,11 @@ export function createCallService(deps: CallServiceDeps) {
    * the version it read, so a state changed meanwhile by another process is caught, re-read, and
    * the webhook answered as a replay.
    */
-  const recent = new Map<string, CallRow>();
-  function remember(row: CallRow): void {
+  const recent = new Map<string, StoredCall>();
+  function remember(row: StoredCall): void {
     // Ended calls stay until their status callback, which then needs no read.
-    recent.delete(row.call_sid);
-    recent.set(row.call_sid, row);
+    recent.delete(row.callSid);
+    recent.set(row.callSid, row);
     if (recent.size > 10_000) recent.delete(recent.keys().next().value!);
   }
 
@@ -127,14 +127,14 @@ export function createCallService(deps: CallServiceDeps) {
     }
   }
 
-  function scenarioOf(row: CallRow): Scenario {
-    return scenarios.byId(row.scenario_id) ?? scenarios.forCalledNumber(undefined);
+  function scenarioOf(row: StoredCall): Scenario {
+    return scenarios.byId(row.scenarioId) ?? scenarios.forCalledNumber(undefined);
   }
 
   /** A replayed or out-of-order webhook: the caller hears the current question again. */
-  async function replay(row: CallRow, turnParam: string | undefined): Promise<Answer> {
-    await appendEvents(pool, row.call_sid, [{ turn: row.state.turn, step: row.state.step, kind: 'replay', detail: { turn: turnParam ?? null } }]);
-    return { twiml: row.last_twiml, effects: [] };
+  async function replay(row: StoredCall, turnParam: string | undefined): Promise<Answer> {
+    await appendEvents(pool, row.callSid, [{ turn: row.state.turn, step: row.state.step, kind: 'replay', detail: { turn: turnParam ?? null } }]);
+    return { twiml: row.lastTwiml, effects: [] };
   }
 
   async function startCall(params: WebhookParams, callSid: string, note?: string): Promise<Answer> {
@@ -151,7 +151,7 @@ export function createCallService(deps: CallServiceDeps) {
     ];
     const call = { callSid, scenarioId: scenario.id, from, to, direction: params.Direction === 'outbound-api' ? 'outbound' : 'inbound' };
     if (await commitNewCall(pool, call, result.state, twiml, events)) {
-      remember({ call_sid: callSid, scenario_id: scenario.id, from_number: from ?? null, state: result.state, last_twiml: twiml, version: 0 });
+      remember({ callSid, scenarioId: scenario.id, fromNumber: from ?? null, state: result.state, lastTwiml: twiml, version: 0 });
       return { twiml, effects: result.effects };
     }
     return replay((await getCall(pool, callSid))!, 'start');
@@ -209,7 +209,7 @@ export function createCallService(deps: CallServiceDeps) {
         const events = turnEvents(0, result.log, result.actions, result.state.step);
         const call = { callSid, scenarioId: scenario.id, from: validPhone(params.From), to: validPhone(params.To), direction: 'outbound', requestId: request.requestId };
         if (await commitNewCall(pool, call, result.state, twiml, events)) {
-          remember({ call_sid: callSid, scenario_id: scenario.id, from_number: call.from ?? null, state: result.state, last_twiml: twiml, version: 0 });
+          remember({ callSid, scenarioId: scenario.id, fromNumber: call.from ?? null, state: result.state, lastTwiml: twiml, version: 0 });
           return { twiml, effects: result.effects };
         }
         return replay((await getCall(pool, callSid))!, 'start');
@@ -250,7 +250,7 @@ export function createCallService(deps: CallServiceDeps) {
           : twiml;
         const events = turnEvents(state.turn, result.log, result.actions, result.state.step);
         if (await commitTurn(pool, callSid, row.version, result.state, kept, events)) {
-          remember({ ...row, state: result.state, last_twiml: kept, version: row.version + 1 });
+          remember({ ...row, state: result.state, lastTwiml: kept, version: row.version + 1 });
           requestCallEnded(state, result.state, scenario);
           return { twiml, effects: result.effects };
         }
@@ -267,7 +267,7 @@ export function createCallService(deps: CallServiceDeps) {
       const ended = ['completed', 'busy', 'failed', 'no-answer', 'canceled'].includes(params.CallStatus ?? '');
       if (!ended) return;
       // A call handed to an agent stays live after its ARS part: this is when it really ended.
-      await pool.query('UPDATE calls SET hung_up_at = COALESCE(hung_up_at, now()) WHERE call_sid = $1', [callSid]);
+      await markHungUp(pool, callSid);
       for (let attempt = 0; attempt < 5; attempt++) {
         const row = (attempt === 0 ? recent.get(callSid) : undefined) ?? (await getCall(pool, callSid));
         if (!row) return;

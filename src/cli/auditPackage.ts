@@ -5,7 +5,6 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { buildAuditPackage } from '../audit/auditPackage.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { FilterError } from '../consents/consents.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { isRefusal } from '../shared/refusal.js';
@@ -54,7 +53,6 @@ main()
   .then((code) => process.exit(code))
   .catch((err: Error) => {
     if (isRefusal(err)) console.error(`refused: ${err.field ? `${err.field} ` : ''}${err.reason}`);
-    else if (err instanceof FilterError) console.error(`refused: ${err.field} ${err.message}`);
     else console.error(err instanceof ConfigError ? err.message : `audit-package failed: ${err.message}`);
     process.exit(1);
   });

@@ -5,7 +5,8 @@ import { ConfigError, loadConfig } from '../config.js';
 import { maskAccountNumber } from '../shared/mask.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
-import { exportBatch, ExportError } from '../export/exporter.js';
+import { exportBatch } from '../export/exporter.js';
+import { isRefusal } from '../shared/refusal.js';
 import { LayoutError } from '../export/layouts.js';
 import { readTransmission, type ByteSource } from '../export/transmission.js';
 import { compareWithDatabase, sha256Of } from '../export/verifyFile.js';
@@ -157,6 +158,6 @@ async function main(): Promise<number> {
 main()
   .then((code) => process.exit(code))
   .catch((err: Error) => {
-    console.error(err instanceof ConfigError || err instanceof ExportError ? err.message : `export failed: ${err.message}`);
+    console.error(err instanceof ConfigError || isRefusal(err) ? err.message : `export failed: ${err.message}`);
     process.exit(1);
   });

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { ConfigError, loadConfig } from '../config.js';
-import { payerInputSchema, upsertPayer } from '../payers/payers.js';
+import { payerInputSchema } from '../payers/payers.js';
+import { upsertPayer } from '../payers/store.js';
 import { firstProblem } from '../shared/problems.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';

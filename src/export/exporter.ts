@@ -4,11 +4,14 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import { withTransaction } from '../db/database.js';
+import { Refusal } from '../shared/refusal.js';
 import {
   blocksOf, headerBankCode, headerBytes, recordBytes, SERVICE_TYPE_OF, trailerBytes, transmissionProblems, type BatchParams, type Format, type TransmissionConsent,
 } from './transmission.js';
 import { cancellationsByIds, cancellationsWaiting, datesWaiting, markCancellationsReported } from './cancellationStore.js';
 import { traceNumberSetting } from './organizationSettingsStore.js';
+import { consentsByIds, exportCandidates, markSent, type Consent } from '../consents/store.js';
+import { insertBatch, lastBatch } from './store.js';
 
 /**
  * Streams a transmission file from stored consents: passed the evidence check, not sent yet, for
@@ -16,7 +19,16 @@ import { traceNumberSetting } from './organizationSettingsStore.js';
  * consent's audio at a time. Consents are marked sent only once the file is complete.
  */
 
-export class ExportError extends Error {}
+/** The export cannot be written as asked (nothing was written, nothing marked): answered 409 `export_refused`. */
+export class ExportError extends Refusal {
+  constructor(reason: string, message?: string) {
+    super('conflict', reason, { code: 'export_refused', ...(message ? { message } : {}) });
+  }
+}
+
+function exportRefused(reason: string, message: string): ExportError {
+  return new ExportError(reason, message);
+}
 
 export type ExportRequest = BatchParams & { out: string };
 
@@ -33,71 +45,35 @@ export type ExportResult = {
   sha256: string;
 };
 
-type Row = {
-  id: string;
-  method_code: number;
-  file_extension: string;
-  file_bytes: number;
-  file_path: string;
-  file_sha256: string;
-  payer_number: string;
-  bank_code: string;
-  account_number: string;
-  application_date: string;
-  holder_id_kind: string;
-  holder_id: string;
-  organization_code: string;
-  verification_number: string;
-  consented_at: Date;
-  /** consented_at to the microsecond (a JS Date keeps only milliseconds): the keyset cursor. */
-  consented_key: string;
-};
-
-const COLUMNS = `id, method_code, file_extension, file_bytes, file_path, file_sha256, payer_number, bank_code, account_number,
-  application_date, holder_id_kind, holder_id, organization_code, verification_number, consented_at,
-  consented_at::text AS consented_key`;
-
 const PAGE = 500;
 
-function toTransmission(r: Row): TransmissionConsent {
+function toTransmission(c: Consent): TransmissionConsent {
   return {
-    id: r.id, methodCode: r.method_code, fileExtension: r.file_extension, fileBytes: r.file_bytes, payerNumber: r.payer_number,
-    bankCode: r.bank_code, accountNumber: r.account_number, applicationDate: r.application_date, holderIdKind: r.holder_id_kind,
-    holderId: r.holder_id, organizationCode: r.organization_code, verificationNumber: r.verification_number,
+    id: c.id, methodCode: c.methodCode, fileExtension: c.fileExtension, fileBytes: c.fileBytes, payerNumber: c.payerNumber,
+    bankCode: c.bankCode, accountNumber: c.accountNumber, applicationDate: c.applicationDate, holderIdKind: c.holderIdKind,
+    holderId: c.holderId, organizationCode: c.organizationCode, verificationNumber: c.verificationNumber,
   };
 }
 
 /** Unsent, evidence-passed consents of the batch, page by page, in a stable order. */
-async function* candidates(pool: pg.Pool, req: BatchParams): AsyncGenerator<Row> {
-  let after: [string, string] | undefined;
+async function* candidates(pool: pg.Pool, req: BatchParams): AsyncGenerator<Consent> {
+  let after: { cursor: string; id: string } | undefined;
   for (;;) {
-    const values: unknown[] = [req.organizationCode, req.date, SERVICE_TYPE_OF[req.format]];
-    let keyset = '';
-    if (after) {
-      values.push(after[0], after[1]);
-      keyset = 'AND (consented_at, id) > ($4::timestamptz, $5::uuid)';
-    }
-    const r = await pool.query<Row>(
-      `SELECT ${COLUMNS} FROM consents
-        WHERE status = 'ready' AND sent_at IS NULL AND ended_at IS NULL AND organization_code = $1 AND application_date = $2 AND service_type = $3 ${keyset}
-        ORDER BY consented_at, id LIMIT ${PAGE}`,
-      values,
-    );
-    for (const row of r.rows) yield row;
-    if (r.rows.length < PAGE) return;
-    const last = r.rows.at(-1)!;
-    after = [last.consented_key, last.id];
+    const page = await exportCandidates(pool, { organizationCode: req.organizationCode, date: req.date, serviceType: SERVICE_TYPE_OF[req.format] }, after, PAGE);
+    yield* page;
+    if (page.length < PAGE) return;
+    const last = page.at(-1)!;
+    after = { cursor: last.cursor, id: last.id };
   }
 }
 
-async function* rowsByIds(pool: pg.Pool, ids: string[]): AsyncGenerator<Row> {
+async function* rowsByIds(pool: pg.Pool, ids: string[]): AsyncGenerator<Consent> {
   for (let i = 0; i < ids.length; i += PAGE) {
     const page = ids.slice(i, i + PAGE);
-    const r = await pool.query<Row>(`SELECT ${COLUMNS} FROM consents WHERE id = ANY($1::uuid[])`, [page]);
-    const byId = new Map(r.rows.map((row) => [row.id, row]));
+    const byId = new Map((await consentsByIds(pool, page)).map((c) => [c.id, c]));
     for (const id of page) {
       const row = byId.get(id);
-      if (!row) throw new ExportError(`consent ${id} of the batch no longer exists`);
+      if (!row) throw exportRefused(`consent ${id} of the batch no longer exists`, `이전 전송 파일의 동의 ${id}가 더 이상 없습니다.`);
       yield row;
     }
   }
@@ -127,9 +103,12 @@ async function writeFile(
     let blocks = 0;
     let serial = 0;
     for await (const row of rowsByIds(pool, ids)) {
-      const audio = await readFile(row.file_path);
-      if (createHash('sha256').update(audio).digest('hex') !== row.file_sha256) {
-        throw new ExportError(`consent ${row.id}: the stored audio does not match its SHA-256 (altered or damaged); nothing was exported`);
+      const audio = await readFile(row.filePath);
+      if (createHash('sha256').update(audio).digest('hex') !== row.fileSha256) {
+        throw exportRefused(
+          `consent ${row.id}: the stored audio does not match its SHA-256 (altered or damaged); nothing was exported`,
+          `동의 ${row.id}의 녹음 파일이 저장된 해시와 다릅니다 (변경 또는 손상). 아무것도 내보내지 않았습니다.`,
+        );
       }
       serial++;
       for (const part of recordBytes(req, serial, toTransmission(row), audio)) await write(part);
@@ -172,13 +151,13 @@ export async function exportBatch(pool: pg.Pool, req: ExportRequest, onProgress?
   const banks: string[] = [];
   for await (const row of candidates(pool, req)) {
     const problems = transmissionProblems(toTransmission(row), req.format);
-    const onDisk = await stat(row.file_path).catch(() => undefined);
+    const onDisk = await stat(row.filePath).catch(() => undefined);
     if (!onDisk) problems.push('the audio file is missing from storage');
-    else if (onDisk.size !== row.file_bytes) problems.push(`the stored audio is ${onDisk.size} bytes, the record says ${row.file_bytes}`);
-    if (problems.length) excluded.push({ id: row.id, payerNumber: row.payer_number, problems });
+    else if (onDisk.size !== row.fileBytes) problems.push(`the stored audio is ${onDisk.size} bytes, the record says ${row.fileBytes}`);
+    if (problems.length) excluded.push({ id: row.id, payerNumber: row.payerNumber, problems });
     else {
       ids.push(row.id);
-      banks.push(row.bank_code);
+      banks.push(row.bankCode);
     }
   }
   const cancellations: TransmissionConsent[] = [];
@@ -195,16 +174,12 @@ export async function exportBatch(pool: pg.Pool, req: ExportRequest, onProgress?
 
   if (ids.length === 0 && cancellations.length === 0 && excluded.length === 0) {
     // Nothing new: the last batch of this key again, byte for byte.
-    const last = await pool.query<{ id: number; consent_ids: string[]; cancellation_ids: string[]; params: BatchParams; file_sha256: string }>(
-      `SELECT id, consent_ids, cancellation_ids, params, file_sha256 FROM export_batches WHERE format = $1 AND organization_code = $2 AND batch_date = $3 ORDER BY id DESC LIMIT 1`,
-      [req.format, req.organizationCode, req.date],
-    );
-    const batch = last.rows[0];
+    const batch = await lastBatch(pool, req);
     if (batch) {
-      const again = await cancellationsByIds(pool, batch.cancellation_ids);
-      const written = await writeFile({ ...batch.params, out: req.out }, batch.consent_ids, again, pool, onProgress);
-      if (written.sha256 !== batch.file_sha256) throw new ExportError(`batch ${batch.id} no longer gives the same bytes`);
-      return { batchId: batch.id, reexport: true, count: batch.consent_ids.length, cancellations: again.length, waiting: [], excluded, ...written };
+      const again = await cancellationsByIds(pool, batch.cancellationIds);
+      const written = await writeFile({ ...batch.params, out: req.out }, batch.consentIds, again, pool, onProgress);
+      if (written.sha256 !== batch.fileSha256) throw exportRefused(`batch ${batch.id} no longer gives the same bytes`, `전송 파일 ${batch.id}을 같은 내용으로 다시 만들 수 없습니다.`);
+      return { batchId: batch.id, reexport: true, count: batch.consentIds.length, cancellations: again.length, waiting: [], excluded, ...written };
     }
   }
 
@@ -221,13 +196,8 @@ export async function exportBatch(pool: pg.Pool, req: ExportRequest, onProgress?
   const cancellationIds = cancellations.map((c) => c.id);
   if (ids.length > 0 || cancellationIds.length > 0) {
     batchId = await withTransaction(pool, async (client) => {
-      const b = await client.query<{ id: number }>(
-        `INSERT INTO export_batches (format, organization_code, batch_date, params, consent_ids, cancellation_ids, file_bytes, file_sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [req.format, req.organizationCode, req.date, params, ids, cancellationIds, written.bytes, written.sha256],
-      );
-      const id = b.rows[0]!.id;
-      await client.query(`UPDATE consents SET status = 'sent', sent_at = now(), batch_id = $2 WHERE id = ANY($1::uuid[]) AND sent_at IS NULL`, [ids, id]);
+      const id = await insertBatch(client, params, ids, cancellationIds, written);
+      await markSent(client, ids, id);
       await markCancellationsReported(client, cancellationIds, id);
       return id;
     });

@@ -1,10 +1,10 @@
 import express from 'express';
 import type pg from 'pg';
-import { AgentRefused, type AgentConsents } from '../agent/agentConsents.js';
-import { logAccess, remoteOf } from '../audit/accessLog.js';
+import { notYours, type AgentConsents } from '../agent/agentConsents.js';
+import { remoteOf } from '../audit/accessLog.js';
+import { logAccess } from '../audit/store.js';
 import type { Principal } from '../users/users.js';
 import { allow } from './auth.js';
-import { koreanAgentMessage } from '../shared/koreanMessages.js';
 import { uuidParam } from './params.js';
 
 /**
@@ -17,21 +17,11 @@ export function agentRoutes(deps: { pool: pg.Pool; agent: AgentConsents }): expr
   router.param('id', uuidParam);
   const actor = (res: express.Response) => (res.locals.principal as Principal).actor;
 
-  /** Runs an action; a refusal is a 4xx (or 502 when Twilio failed) with the reason. */
+  /** Runs an action and answers its result; a refusal goes to the central error middleware. */
   const handle =
     (action: (req: express.Request, res: express.Response) => Promise<unknown>, status = 200) =>
     async (req: express.Request, res: express.Response) => {
-      try {
-        res.status(status).json(await action(req, res));
-      } catch (err) {
-        if (!(err instanceof AgentRefused)) throw err;
-        res.status(err.status).json({
-          error: err.status === 404 ? 'not_found' : err.status === 409 ? 'conflict' : err.status === 502 ? 'twilio_failed' : 'validation',
-          ...(err.field ? { field: err.field } : {}),
-          reason: err.message,
-          message: koreanAgentMessage(err.status, err.field, err.message),
-        });
-      }
+      res.status(status).json(await action(req, res));
     };
 
   const logged = async (req: express.Request, res: express.Response, action: string, id: string, detail: Record<string, unknown> = {}) =>
@@ -71,7 +61,7 @@ export function agentRoutes(deps: { pool: pg.Pool; agent: AgentConsents }): expr
         // An agent acts only on the marked parts they started (admins on any); another's is not found.
         const principal = res.locals.principal as Principal;
         if (principal.role !== 'admin' && (await deps.agent.show(id)).agent !== principal.actor) {
-          throw new AgentRefused(404, undefined, 'no recorded consent of yours with that id');
+          throw notYours();
         }
         const shown =
           step === 'pause' ? await deps.agent.pause(id, actor(res))

@@ -1,11 +1,12 @@
 import type { Db } from '../db/database.js';
-import type { ConsentRow } from '../consents/consents.js';
+import { searchConsents, type Consent } from '../consents/store.js';
+import type { ConsentSearch } from '../consents/search.js';
 import { Refusal } from '../shared/refusal.js';
 import { kstDayStart } from '../shared/time.js';
 
 /**
- * The auditor page's one door to the consent search. The page only calls `searchConsentsForPage`;
- * the shared consent search (GET /api/consents) replaces the body when it lands. Each bad or
+ * The auditor page's one door to the consent search. The page only calls `searchConsentsForPage`,
+ * which runs the shared consent search (`searchConsents`, as GET /api/consents does). Each bad or
  * repeated filter is a validation Refusal with the field, an English reason and a Korean message.
  */
 
@@ -63,28 +64,20 @@ export function checkPageFilters(q: PageFilters) {
   return { phone: phone ? normalisedPhone(phone) : undefined, name, payerNumber, accountLast, verificationNumber, methodCode, status, from, to, held, registration };
 }
 
-/** The consents the auditor's search finds (newest first, at most 200). */
-export async function searchConsentsForPage(db: Db, q: PageFilters): Promise<ConsentRow[]> {
+/** The consents the auditor's search finds (newest first, at most 200): the page's checks and messages, the store's one search. */
+export async function searchConsentsForPage(db: Db, q: PageFilters): Promise<Consent[]> {
   const f = checkPageFilters(q);
-  const where: string[] = [];
-  const values: unknown[] = [];
-  const add = (sql: string, v: unknown) => {
-    values.push(v);
-    where.push(sql.replaceAll('?', `$${values.length}`));
-  };
-  if (f.payerNumber) add("payer_number LIKE ? || '%'", f.payerNumber);
-  if (f.name) add("holder_name LIKE '%' || ? || '%'", f.name);
-  if (f.phone) add('phone = ?', f.phone);
-  if (f.accountLast) add("account_number LIKE '%' || ?", f.accountLast);
-  if (f.verificationNumber) add('verification_number = ?', f.verificationNumber);
-  if (f.methodCode) add('method_code = ?', Number(f.methodCode));
-  if (f.status) add('status = ?', f.status);
-  // KFTC (issue 18): a legal hold in force, and the registration result of the FB0120 file.
-  if (f.held) where.push(`${f.held === 'true' ? '' : 'NOT '}EXISTS (SELECT 1 FROM consent_holds h WHERE h.consent_id = consents.id AND h.released_at IS NULL)`);
-  if (f.registration === 'none') where.push('NOT EXISTS (SELECT 1 FROM consent_registrations g WHERE g.consent_id = consents.id)');
-  else if (f.registration) add('EXISTS (SELECT 1 FROM consent_registrations g WHERE g.consent_id = consents.id AND g.status = ?)', f.registration);
-  if (f.from) add('consented_at >= ?', f.from);
-  if (f.to) add('consented_at < ?', new Date(f.to.getTime() + 86_400_000));
-  const rows = (await db.query<ConsentRow>(`SELECT * FROM consents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY consented_at DESC LIMIT 200`, values)).rows;
-  return rows;
+  const search: ConsentSearch = {};
+  if (f.payerNumber) search.payerNumber = f.payerNumber;
+  if (f.name) search.name = f.name;
+  if (f.phone) search.phone = f.phone;
+  if (f.accountLast) search.accountLast = f.accountLast;
+  if (f.verificationNumber) search.verificationNumber = f.verificationNumber;
+  if (f.methodCode) search.methodCode = Number(f.methodCode) as 4 | 5;
+  if (f.status) search.status = f.status as NonNullable<ConsentSearch['status']>;
+  if (f.held) search.held = f.held === 'true';
+  if (f.registration) search.registration = f.registration as NonNullable<ConsentSearch['registration']>;
+  if (f.from) search.from = f.from;
+  if (f.to) search.to = new Date(f.to.getTime() + 86_400_000);
+  return searchConsents(db, search, 200);
 }

@@ -3,7 +3,8 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { buildAuditPackage } from '../audit/auditPackage.js';
 import { logAccess, remoteOf } from '../audit/accessLog.js';
-import { consentById, consentJson, FilterError, type ConsentRow } from '../consents/consents.js';
+import { consentJson } from '../consents/consents.js';
+import { consentById, type Consent } from '../consents/store.js';
 import { activeHold, placeHold, releaseHold } from '../consents/holdStore.js';
 import { setTraceNumberSetting } from '../export/organizationSettingsStore.js';
 import { importResult } from '../export/resultImport.js';
@@ -31,7 +32,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-async function consentOr404(pool: pg.Pool, id: string): Promise<ConsentRow> {
+async function consentOr404(pool: pg.Pool, id: string): Promise<Consent> {
   const row = await consentById(pool, id);
   if (!row) throw new Refusal('not-found', 'no consent with that id', { message: '그런 출금동의가 없습니다.' });
   return row;
@@ -76,13 +77,7 @@ export function kftcRoutes(deps: { pool: pg.Pool }): express.Router {
 
   router.post('/audit-packages', allow('admin', 'auditor'), async (req, res) => {
     const body = parse(packageSchema, req.body);
-    let pkg;
-    try {
-      pkg = await buildAuditPackage(pool, body, { actor: actorOf(res), remote: remoteOf(req) });
-    } catch (err) {
-      if (err instanceof FilterError) throw new Refusal('validation', err.message, { field: `filters.${err.field}` });
-      throw err;
-    }
+    const pkg = await buildAuditPackage(pool, body, { actor: actorOf(res), remote: remoteOf(req) });
     res.setHeader('Content-Type', 'application/zip');
     res.setHeader('Content-Disposition', `attachment; filename="${pkg.fileName}"`);
     res.setHeader('X-Manifest-Sha256', pkg.manifestSha256);
@@ -114,12 +109,12 @@ export function kftcRoutes(deps: { pool: pg.Pool }): express.Router {
     const registration = await registrationOf(pool, row.id);
     if (registration?.status !== 'rejected') throw new Refusal('conflict', 'only a rejected consent can be resubmitted', { message: '반려된 동의만 다시 보낼 수 있습니다.' });
     const corrected = {
-      id: row.id, methodCode: row.method_code, fileExtension: row.file_extension, fileBytes: row.file_bytes, organizationCode: row.organization_code,
-      verificationNumber: row.verification_number, applicationDate: row.application_date, holderIdKind: row.holder_id_kind,
-      payerNumber: correction.payerNumber ?? row.payer_number, bankCode: correction.bankCode ?? row.bank_code,
-      accountNumber: correction.accountNumber ?? row.account_number, holderId: correction.holderId ?? row.holder_id,
+      id: row.id, methodCode: row.methodCode, fileExtension: row.fileExtension, fileBytes: row.fileBytes, organizationCode: row.organizationCode,
+      verificationNumber: row.verificationNumber, applicationDate: row.applicationDate, holderIdKind: row.holderIdKind,
+      payerNumber: correction.payerNumber ?? row.payerNumber, bankCode: correction.bankCode ?? row.bankCode,
+      accountNumber: correction.accountNumber ?? row.accountNumber, holderId: correction.holderId ?? row.holderId,
     };
-    const problems = transmissionProblems(corrected, row.service_type === 'cms' ? 'ei13' : 'fb0110');
+    const problems = transmissionProblems(corrected, row.serviceType === 'cms' ? 'ei13' : 'fb0110');
     if (problems.length) throw new Refusal('unprocessable', problems.join('; '), { message: '수정한 값이 전송 규칙에 맞지 않습니다.' });
     await reopenRejected(pool, row.id, correction);
     await logAccess(pool, {

@@ -1,7 +1,7 @@
 import express from 'express';
 import type pg from 'pg';
 import { logAccess, remoteOf } from '../audit/accessLog.js';
-import { consentById } from '../consents/consents.js';
+import { consentById } from '../consents/store.js';
 import type { Principal } from '../users/users.js';
 import { allow } from './auth.js';
 

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { accessLogFor, logAccess, remoteOf } from '../audit/accessLog.js';
-import { consentById, consentJson, type ConsentRow } from '../consents/consents.js';
+import { consentJson } from '../consents/consents.js';
+import { consentById, type Consent } from '../consents/store.js';
+import { callEvents } from '../calls/store.js';
 import { activeHold } from '../consents/holdStore.js';
 import { consentOrigin } from '../consents/origin.js';
 import { registrationOf } from '../export/resultStore.js';
@@ -70,7 +72,7 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginL
       const v = query[name];
       values[name] = Array.isArray(v) ? String(v[0] ?? '') : (v ?? '');
     }
-    let rows: ConsentRow[] = [];
+    let rows: Consent[] = [];
     let error: { field?: string | undefined; message: string } | undefined;
     try {
       rows = await searchConsentsForPage(deps.pool, query);
@@ -91,7 +93,7 @@ export function pageRoutes(deps: { pool: pg.Pool; secureCookies: boolean; loginL
     }
     await logAccess(deps.pool, { actor: session.actor, action: 'view', target: `consent:${row.id}`, remote: remoteOf(req), detail: { page: true } });
     const consent = consentJson(row) as ConsentView;
-    const events = (await deps.pool.query('SELECT at, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id', [row.call_sid])).rows;
+    const events = await callEvents(deps.pool, row.callSid);
     const access = await accessLogFor(deps.pool, `consent:${row.id}`);
     const origin = await consentOrigin(deps.pool, row);
     const registration = await registrationOf(deps.pool, row.id);

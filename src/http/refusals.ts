@@ -12,6 +12,7 @@ const HTTP: Record<RefusalKind, { status: number; error: string }> = {
   locked: { status: 423, error: 'locked' },
   'rate-limited': { status: 429, error: 'rate_limited' },
   unavailable: { status: 503, error: 'unavailable' },
+  'upstream-failed': { status: 502, error: 'upstream_failed' },
 };
 
 export function refusalStatus(kind: RefusalKind): number {
@@ -23,7 +24,7 @@ export function sendRefusal(res: Response, refusal: Refusal): void {
   const { status, error } = HTTP[refusal.kind];
   if (refusal.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(refusal.retryAfterSeconds))));
   res.status(status).json({
-    error,
+    error: refusal.code ?? error,
     ...(refusal.field ? { field: refusal.field } : {}),
     reason: refusal.reason,
     message: refusal.koreanMessage ?? refusal.message,

@@ -45,7 +45,7 @@ export async function arsSubject(db: Db, scenarios: ScenarioSet, rec: Recording)
   return {
     methodCode: 5,
     consentBy: outcome.by,
-    scenario: scenarios.byId(call.scenario_id) ?? scenarios.forCalledNumber(undefined),
+    scenario: scenarios.byId(call.scenarioId) ?? scenarios.forCalledNumber(undefined),
     payer: state.payer,
     account: state.account,
     attempt,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Encoder } from '../audio/budget.js';
-import type { ConsentRow } from '../consents/consents.js';
+import type { Consent } from '../consents/store.js';
 import type { Db } from '../db/database.js';
 import { QUEUES, type JobQueue } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
@@ -34,7 +34,7 @@ export type PipelineDeps = {
   /** Ends a call whose status callback was lost (the call service's hang-up). */
   endSilentCall?: (callSid: string) => Promise<void>;
   /** After a consent record is stored (ready or evidence_failed): consent requests follow it. */
-  onConsentRecorded?: (consent: ConsentRow) => Promise<void>;
+  onConsentRecorded?: (consent: Consent) => Promise<void>;
   /** A consent was given but its recording could not be made evidence. */
   onConsentFailed?: (callSid: string, reason: string) => Promise<void>;
   /** The encoder's scratch folder (workDir.ts). */

@@ -1,4 +1,4 @@
-import { consentById, type ConsentRow } from '../consents/consents.js';
+import { consentById, type Consent } from '../consents/store.js';
 import { DiskFullError, sha256File } from '../shared/files.js';
 import { faultPoint } from '../shared/faults.js';
 import { MediaError } from '../telephony/media.js';
@@ -67,11 +67,11 @@ export async function processRecordingJob(deps: PipelineDeps, data: { recordingS
   }
 }
 
-async function followUps(deps: PipelineDeps, consent: ConsentRow): Promise<void> {
+async function followUps(deps: PipelineDeps, consent: Consent): Promise<void> {
   if (consent.status !== 'ready') return; // evidence_failed: the recording stays at Twilio
   if (!consent.phone) deps.log.warn({ consentId: consent.id }, 'no phone on file: no registration SMS');
   else await enqueue.notify(deps, consent.id);
-  if (deps.deleteAtTwilio) await enqueue.deleteAtTwilio(deps, deps.pool, consent.recording_sid);
+  if (deps.deleteAtTwilio) await enqueue.deleteAtTwilio(deps, deps.pool, consent.recordingSid);
 }
 
 /**
@@ -112,13 +112,13 @@ export async function deleteAtTwilioJob(deps: PipelineDeps, data: { recordingSid
 /** consent-notify: the registration SMS, at most once: claimed first, released when the send fails. */
 export async function notifyPayerJob(deps: PipelineDeps, data: { consentId: string }): Promise<void> {
   const consent = await consentById(deps.pool, data.consentId);
-  if (!consent || consent.notified_at || !consent.phone || consent.status === 'evidence_failed') return;
+  if (!consent || consent.notifiedAt || !consent.phone || consent.status === 'evidence_failed') return;
   if (!deps.twilioSettings.smsFrom) {
     deps.log.warn({ consentId: consent.id }, 'no SMS sender configured (TWILIO_SMS_FROM): the registration SMS was not sent');
     return;
   }
   if (!(await claimNotification(deps.pool, consent.id))) return;
-  const text = registrationSmsText({ organizationName: consent.organization_name, accountNumber: consent.account_number, verificationNumber: consent.verification_number }, deps.publicBaseUrl);
+  const text = registrationSmsText({ organizationName: consent.organizationName, accountNumber: consent.accountNumber, verificationNumber: consent.verificationNumber }, deps.publicBaseUrl);
   try {
     await deps.twilio.sendSms(consent.phone, text);
   } catch (err) {

@@ -3,7 +3,8 @@ import type pg from 'pg';
 import { AudioBudgetError, encodeWithinBudget, type Encoder } from '../audio/budget.js';
 import { prepareRecordingOffThread } from '../audio/offThread.js';
 import { WavError } from '../audio/wav.js';
-import { consentByRecording, insertConsent, supersedeOlder, type ConsentRow, type NewConsent } from '../consents/consents.js';
+import type { NewConsent } from '../consents/consents.js';
+import { consentByRecording, insertConsent, supersedeOlder, type Consent } from '../consents/store.js';
 import type { Evidence } from '../consents/evidence.js';
 import { newVerificationNumber } from '../consents/verification.js';
 import type { MarkFacts } from '../marks/timeMark.js';
@@ -38,7 +39,7 @@ export type ProduceDeps = {
 };
 
 export type Produced =
-  | { kind: 'consent'; consent: ConsentRow; created: boolean }
+  | { kind: 'consent'; consent: Consent; created: boolean }
   | { kind: 'not-evidence'; why: string }
   | { kind: 'needs-master' };
 
@@ -74,7 +75,7 @@ export async function produceConsentFromRecording(deps: ProduceDeps, rec: Record
   if (consent.status === 'evidence_failed') {
     deps.log.error({ consentId: consent.id, callSid: rec.callSid, reasons: evidence.checks.filter((c) => !c.ok).map((c) => c.name) }, 'consent evidence check failed: not handed on for transmission');
   } else {
-    deps.log.info({ consentId: consent.id, callSid: rec.callSid, methodCode: consent.method_code, bytes: consent.file_bytes, kbps: consent.bitrate_kbps }, 'consent recorded');
+    deps.log.info({ consentId: consent.id, callSid: rec.callSid, methodCode: consent.methodCode, bytes: consent.fileBytes, kbps: consent.bitrateKbps }, 'consent recorded');
   }
   return { kind: 'consent', consent, created: true };
 }
@@ -136,7 +137,7 @@ function consentRecord(id: string, rec: Recording, subject: ConsentSubject, evid
  * payer's older consents superseded. The one place a consent is stored (a signed time mark is
  * added here). A clash of verification numbers draws a new one.
  */
-export async function storeConsent(pool: pg.Pool, signTimeMark: SignTimeMark, record: NewConsent): Promise<ConsentRow> {
+export async function storeConsent(pool: pg.Pool, signTimeMark: SignTimeMark, record: NewConsent): Promise<Consent> {
   for (let tries = 0; ; tries++) {
     const timeMark = await signTimeMark({
       verificationNumber: record.verificationNumber, sha256: record.fileSha256, fileSize: record.fileBytes,

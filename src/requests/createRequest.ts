@@ -1,7 +1,7 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { withTransaction } from '../db/database.js';
 import { checkAccountFields } from '../kftc/fields.js';
-import { findPayer, findPayersByNameAndBirthDate, upsertPayer } from '../payers/payers.js';
+import { findPayer, payersByNameAndBirthDate, upsertPayer } from '../payers/store.js';
 import type { PayerSnapshot } from '../scenario/engine.js';
 import { firstProblem } from '../shared/problems.js';
 import { Refusal } from '../shared/refusal.js';
@@ -62,7 +62,7 @@ async function resolvePayer(deps: ConsentRequestDeps, input: RequestInput): Prom
     return (await findPayer(deps.pool, payerNumber))!;
   }
   if (!name || !birthDate) throw new Refusal('validation', 'give payerNumber, or name and birthDate', { field: name ? 'birthDate' : 'payerNumber' });
-  const matches = await findPayersByNameAndBirthDate(deps.pool, name, birthDate);
+  const matches = await payersByNameAndBirthDate(deps.pool, name, birthDate);
   if (matches.length > 1) throw new Refusal('validation', 'several payers have that name and birth date; give payerNumber', { field: 'payerNumber' });
   if (matches[0]) {
     if (!matchesOnFile(matches[0])) throw mismatch();

@@ -109,7 +109,7 @@ export async function onTwilioStatus(deps: ConsentRequestDeps, requestId: string
       await finish(deps, row.id, { status: 'failed', reason: 'the call ended before the consent question was answered' });
       return;
     }
-    const scenario = deps.scenarios.byId(call.scenario_id) ?? deps.scenarios.forCalledNumber(undefined);
+    const scenario = deps.scenarios.byId(call.scenarioId) ?? deps.scenarios.forCalledNumber(undefined);
     await onCallEnded(deps, row.id, call.state, scenario.maxAttempts);
   }
 }
@@ -117,9 +117,9 @@ export async function onTwilioStatus(deps: ConsentRequestDeps, requestId: string
 /** The pipeline made the consent record of a request's call. */
 export async function onConsentRecorded(
   deps: ConsentRequestDeps,
-  consent: { id: string; call_sid: string; status: string; evidence: { checks: { name: string; ok: boolean; reason: string }[] } },
+  consent: { id: string; callSid: string; status: string; evidence: { checks: { name: string; ok: boolean; reason: string }[] } },
 ): Promise<void> {
-  const row = await store.requestByCallSid(deps.pool, consent.call_sid);
+  const row = await store.requestByCallSid(deps.pool, consent.callSid);
   if (!row) return;
   if (consent.status === 'evidence_failed') {
     const failed = consent.evidence.checks.filter((c) => !c.ok).map((c) => c.reason).join('; ');

@@ -15,7 +15,9 @@ export type RefusalKind =
   | 'locked'
   | 'gone'
   | 'rate-limited'
-  | 'unavailable';
+  | 'unavailable'
+  /** An outside service (Twilio) failed the step: 502. */
+  | 'upstream-failed';
 
 export class Refusal extends Error {
   readonly kind: RefusalKind;
@@ -24,8 +26,13 @@ export class Refusal extends Error {
   /** Seconds a rate-limited caller should wait. */
   readonly retryAfterSeconds: number | undefined;
   readonly koreanMessage: string | undefined;
+  /**
+   * The `error` value integrators already match when it is more specific than the kind's
+   * (`export_refused`, `twilio_failed`); absent, the kind's own.
+   */
+  readonly code: string | undefined;
 
-  constructor(kind: RefusalKind, reason: string, options: { field?: string; message?: string; retryAfterSeconds?: number } = {}) {
+  constructor(kind: RefusalKind, reason: string, options: { field?: string; message?: string; retryAfterSeconds?: number; code?: string } = {}) {
     super(options.field ? `${options.field} ${reason}` : reason);
     this.name = 'Refusal';
     this.kind = kind;
@@ -33,6 +40,7 @@ export class Refusal extends Error {
     this.reason = reason;
     this.koreanMessage = options.message;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.code = options.code;
   }
 }
 

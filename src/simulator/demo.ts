@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import type pg from 'pg';
-import { consentById, consentJson, listConsents } from '../consents/consents.js';
+import { consentJson } from '../consents/consents.js';
+import { consentById, searchConsents } from '../consents/store.js';
+import { recordingAgentConsentOfCall } from '../agent/store.js';
+import { recordingsOfCall } from '../recordings/store.js';
 import type { ConsentRequests } from '../requests/consentRequests.js';
 import { isRefusal, Refusal } from '../shared/refusal.js';
 import { sendRefusal } from '../http/refusals.js';
-import { upsertPayer } from '../payers/payers.js';
+import { upsertPayer } from '../payers/store.js';
 import { requireBearer } from '../http/auth.js';
 import { runCall, type CallerInput, type CallerInputs, type CallEvent, type CallResult, type Conversation } from './callRunner.js';
 import { answerOutboundCalls } from './dialer.js';
@@ -52,7 +55,7 @@ function talkToAgent(pool: pg.Pool, phone: Softphone) {
     const end = Date.now() + 30 * 60_000;
     while (Date.now() < end) {
       if (conv.recording() === 'recording') {
-        const live = (await pool.query<{ id: string; script: string }>("SELECT id, script FROM agent_consents WHERE call_sid = $1 AND state = 'recording'", [conv.callSid])).rows[0];
+        const live = await recordingAgentConsentOfCall(pool, conv.callSid);
         if (live && live.id !== readFor) {
           readFor = live.id;
           await conv.agentSays(live.script);
@@ -71,10 +74,10 @@ type Deps = { pool: pg.Pool; standIn: StandIn; serviceUrl: () => string; publicB
 async function waitForConsent(pool: pg.Pool, callSid: string, ms: number) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    const rows = await listConsents(pool, { callSid });
-    if (rows[0]) return rows[0];
-    const failed = await pool.query<{ pipeline_error: string }>("SELECT pipeline_error FROM recordings WHERE call_sid = $1 AND purpose = 'consent' AND pipeline = 'failed'", [callSid]);
-    if (failed.rows[0]) return { failed: failed.rows[0].pipeline_error };
+    const [consent] = await searchConsents(pool, { callSid }, 1);
+    if (consent) return consent;
+    const failed = (await recordingsOfCall(pool, callSid)).find((r) => r.purpose === 'consent' && r.pipeline === 'failed');
+    if (failed) return { failed: failed.pipelineError ?? 'the recording could not be made evidence' };
     await new Promise((r) => setTimeout(r, 150));
   }
   return undefined;
@@ -197,7 +200,7 @@ export function demoRoutes(deps: Deps): express.Router {
     }
     write({ kind: 'requestDone', request: shown });
     const consent = shown?.consentId ? await consentById(deps.pool, String(shown.consentId)) : undefined;
-    if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.file_path });
+    if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.filePath });
     res.end();
   });
 
@@ -222,7 +225,7 @@ export function demoRoutes(deps: Deps): express.Router {
     write({ kind: 'call', callSid: result.callSid });
     const consent = await waitForConsent(deps.pool, result.callSid, result.recordings.length ? 30_000 : 0);
     if (consent && 'failed' in consent) write({ kind: 'consentFailed', reason: consent.failed });
-    else if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.file_path });
+    else if (consent) write({ kind: 'consent', consent: consentJson(consent), mp3Path: consent.filePath });
     else write({ kind: 'noConsent' });
     res.end();
   });
@@ -308,12 +311,12 @@ export function demoRoutes(deps: Deps): express.Router {
       res.status(404).json({ error: 'not_found', reason: 'no consent for this call' });
       return;
     }
-    const row = (await deps.pool.query<{ file_path: string }>('SELECT file_path FROM consents WHERE id = $1', [phone.consentId])).rows[0];
-    if (!row) {
+    const consent = await consentById(deps.pool, phone.consentId);
+    if (!consent) {
       res.status(404).end();
       return;
     }
-    res.sendFile(row.file_path, { headers: { 'Content-Type': 'audio/mpeg' } });
+    res.sendFile(consent.filePath, { headers: { 'Content-Type': 'audio/mpeg' } });
   });
 
   router.get('/', (_req, res) => {

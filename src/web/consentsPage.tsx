@@ -1,4 +1,4 @@
-import type { ConsentRow } from '../consents/consents.js';
+import type { Consent } from '../consents/store.js';
 import { maskAccountNumber } from '../shared/mask.js';
 import { koreanDateTime } from './format.js';
 import { consentStatus, heldFilter, label, method, registrationFilter } from './labels.js';
@@ -41,7 +41,7 @@ function Choice(props: { name: string; label: string; options: Record<string, st
 }
 
 /** The auditor's search: every filter validated; a bad one shows its Korean message and no results. */
-export function ConsentsPage(props: { viewer: Viewer; values: SearchValues; rows: ConsentRow[]; error?: { field?: string | undefined; message: string } | undefined }) {
+export function ConsentsPage(props: { viewer: Viewer; values: SearchValues; rows: Consent[]; error?: { field?: string | undefined; message: string } | undefined }) {
   const { values, rows, error } = props;
   const err = (name: string) => (error && error.field === name ? error.message : undefined);
   return (
@@ -106,14 +106,14 @@ export function ConsentsPage(props: { viewer: Viewer; values: SearchValues; rows
               {rows.map((r) => (
                 <tr key={r.id}>
                   <td data-label="동의 일시">
-                    <a href={`/consents/${r.id}`}>{koreanDateTime(r.consented_at)}</a>
+                    <a href={`/consents/${r.id}`}>{koreanDateTime(r.consentedAt)}</a>
                   </td>
-                  <td data-label="납부자번호">{r.payer_number}</td>
-                  <td data-label="예금주">{r.holder_name}</td>
+                  <td data-label="납부자번호">{r.payerNumber}</td>
+                  <td data-label="예금주">{r.holderName}</td>
                   <td data-label="계좌">
-                    {r.bank_code} {maskAccountNumber(r.account_number)}
+                    {r.bankCode} {maskAccountNumber(r.accountNumber)}
                   </td>
-                  <td data-label="방법">{label(method, r.method_code)}</td>
+                  <td data-label="방법">{label(method, r.methodCode)}</td>
                   <td data-label="상태" class={r.status === 'evidence_failed' ? 'bad' : undefined}>
                     {label(consentStatus, r.status)}
                   </td>

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { insertConsent, type NewConsent } from '../../src/consents/consents.js';
+import type { NewConsent } from '../../src/consents/consents.js';
+import { insertConsent } from '../../src/consents/store.js';
 import { newVerificationNumber } from '../../src/consents/verification.js';
 
 /** Stores a consent as the pipeline would, with its audio file, for tests of what comes after. */
