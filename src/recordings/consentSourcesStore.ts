@@ -94,17 +94,6 @@ export async function callEvents(db: Db, callSid: string): Promise<CallEvent[]> 
   return (await db.query<CallEvent>(CALL_EVENTS, [callSid])).rows;
 }
 
-const CLAIM_NOTIFICATION = 'UPDATE consents SET notified_at = now() WHERE id = $1 AND notified_at IS NULL';
-const RELEASE_NOTIFICATION = 'UPDATE consents SET notified_at = NULL WHERE id = $1';
-
-/** Claims the registration SMS of a consent: true for the one caller that may send it. */
-export async function claimNotification(db: Db, consentId: string): Promise<boolean> {
-  return (await db.query(CLAIM_NOTIFICATION, [consentId])).rowCount === 1;
-}
-
-export async function releaseNotification(db: Db, consentId: string): Promise<void> {
-  await db.query(RELEASE_NOTIFICATION, [consentId]);
-}
 
 const HAS_USABLE_CONSENT = "SELECT 1 FROM consents WHERE recording_sid = $1 AND status IN ('ready', 'sent')";
 
