@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import {
-  ADMIN_TOKEN, AUTH_TOKEN, freePort, machinePostgres, PUBLIC, runPool, seedPayers, SID, startProcess, summarise, waitFor, wholeCall, fmt,
+  ADMIN_TOKEN, AUTH_TOKEN, PRODUCTION_KEYS, freePort, machinePostgres, PUBLIC, runPool, seedPayers, SID, startProcess, summarise, waitFor, wholeCall, fmt,
 } from './webhooks.js';
 
 const run = promisify(execFile);
@@ -106,7 +106,7 @@ async function webhooksWhileProcessing(): Promise<void> {
   (await import('node:fs')).chmodSync(dataDir, 0o755);
   const serviceEnv = {
     PUBLIC_BASE_URL: PUBLIC, TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_SMS_FROM: '+15005550006',
-    ADMIN_TOKEN, LOG_LEVEL: 'warn', RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-rec-')),
+    ADMIN_TOKEN, ...PRODUCTION_KEYS, LOG_LEVEL: 'warn', RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-rec-')),
     TWILIO_API_BASE_URL: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, JOB_POLL_SECONDS: '0.5',
     ...(database ? { DATABASE_URL: database } : { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) }),
   };

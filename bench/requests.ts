@@ -8,7 +8,7 @@ import { runBench, scratchDatabase } from './scratch.js';
  * placed at Twilio, the payer's consent, the consent record, the signed callback received. In the
  * same run, GET /healthz on the same server for comparison with the API's latency.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +27,7 @@ const REQUESTS = Number(args.requests);
 const CONCURRENCY = Number(args.concurrency);
 const SID = `AC${'c'.repeat(32)}`;
 const AUTH = 'bench-auth-token-0123456789abcdef';
-const ADMIN = 'bench-admin-token-0123456789';
+const ADMIN = 'bench-admin-token-0123456789abcdefghijklmn';
 const PUBLIC = 'https://bench.example.test';
 
 async function database(): Promise<string | undefined> {
@@ -46,6 +46,7 @@ async function main() {
     PORT: '0', PUBLIC_BASE_URL: PUBLIC, TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: AUTH, ADMIN_TOKEN: ADMIN, TWILIO_API_BASE_URL: sim.url,
     TWILIO_SMS_FROM: '+15005550006', QUIET_HOURS: 'off', CONSENT_REQUESTS_PER_MINUTE: String(REQUESTS * 2), CALLBACK_SECRET: 'bench-callback-secret-0123456789',
     SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    SECRETS_KEY: randomBytes(32).toString('base64'), CALLBACK_ALLOW_PRIVATE: 'true',
     RECORDINGS_DIR: tmp('bench-rec-'), DATA_DIR: tmp('bench-data-'), JOB_POLL_SECONDS: '0.5', LOG_LEVEL: 'silent', DELETE_TWILIO_RECORDINGS: 'false',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });

@@ -9,7 +9,7 @@ import { runBench, scratchDatabase } from './scratch.js';
  * embedded database and (when reachable) the machine's PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -37,7 +37,12 @@ const THINK_MS = Number(args.think);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
-export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdefghijklmn';
+/** What production mode needs besides Twilio's: the secrets key and the time marks' key (one for the web and the worker). */
+export const PRODUCTION_KEYS = {
+  SECRETS_KEY: randomBytes(32).toString('base64'),
+  SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+};
 export const PUBLIC = 'https://bench.example.test';
 export const SID = `AC${'b'.repeat(32)}`;
 
@@ -145,6 +150,7 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
     TWILIO_ACCOUNT_SID: SID,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     ADMIN_TOKEN,
+    ...PRODUCTION_KEYS,
     LOG_LEVEL: 'warn',
     RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-rec-')),
     ...databaseEnv,
