@@ -21,7 +21,6 @@ import {
   setAgentRecording, type AgentConsent,
 } from './store.js';
 
-export type { AgentConsentRow } from './store.js';
 
 /**
  * Agent-recorded consent (녹취, method 4): on a live call the ARS handed to an agent, the agent

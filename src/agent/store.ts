@@ -5,10 +5,10 @@ import type { Db } from '../db/database.js';
  * what happened during each (start, pause, resume, finish). Every SQL statement on them lives here.
  */
 
-export type AgentConsentState = 'recording' | 'paused' | 'consented' | 'declined' | 'failed';
+export type AgentConsentState = 'recording' | 'paused' | 'consented' | 'declined' | 'abandoned' | 'failed';
 
-/** A row of agent_consents as the database has it (the recording pipeline still reads these). */
-export type AgentConsentRow = {
+/** A row of agent_consents as the database has it (parsed once into AgentConsent). */
+type AgentConsentRow = {
   id: string;
   call_sid: string;
   agent: string;
@@ -75,6 +75,7 @@ const INSERT = `INSERT INTO agent_consents (id, call_sid, agent, payer_number, h
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'recording')`;
 const BY_ID = 'SELECT * FROM agent_consents WHERE id = $1';
 const BY_RECORDING = 'SELECT * FROM agent_consents WHERE recording_sid = $1';
+const OF_CALLBACK = 'SELECT * FROM agent_consents WHERE (id = $1 OR recording_sid = $2) AND call_sid = $3 LIMIT 1';
 const RECORDING_OF_CALL = "SELECT * FROM agent_consents WHERE call_sid = $1 AND state = 'recording' LIMIT 1";
 const SET_RECORDING = 'UPDATE agent_consents SET recording_sid = COALESCE(recording_sid, $2) WHERE id = $1';
 const FAIL = "UPDATE agent_consents SET state = 'failed', reason = $2, finished_at = now() WHERE id = $1";
@@ -114,6 +115,13 @@ export async function agentConsentById(db: Db, id: string): Promise<AgentConsent
 
 export async function agentConsentByRecording(db: Db, recordingSid: string): Promise<AgentConsent | undefined> {
   const row = (await db.query<AgentConsentRow>(BY_RECORDING, [recordingSid])).rows[0];
+  return row ? toAgentConsent(row) : undefined;
+}
+
+/** The marked part a recording callback belongs to: by the id in its URL, or by its recording. */
+export async function agentConsentOfCallback(db: Db, idParam: string | undefined, recordingSid: string, callSid: string): Promise<AgentConsent | undefined> {
+  const id = idParam && /^[0-9a-f-]{36}$/i.test(idParam) ? idParam : null;
+  const row = (await db.query<AgentConsentRow>(OF_CALLBACK, [id, recordingSid, callSid])).rows[0];
   return row ? toAgentConsent(row) : undefined;
 }
 

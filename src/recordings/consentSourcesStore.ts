@@ -2,85 +2,10 @@ import type { Db } from '../db/database.js';
 import type { AgentEvent, CallEvent } from '../consents/evidence.js';
 
 /**
- * What the recording pipeline reads and writes in tables it does not own: an agent's marked part
- * and its events, a call's events, the consents' notification claim, and the look-ups of the
- * sweep and of the problems list. (To be folded into the consents, agent and calls stores.)
+ * What the recording pipeline reads in tables it does not own, in the shapes the evidence check
+ * takes: a marked part's events with their details, a call's events; and the look-ups of the sweep
+ * and of the problems list.
  */
-
-export type AgentConsent = {
-  id: string;
-  callSid: string;
-  payerNumber: string;
-  holderName: string;
-  birthDate: string;
-  businessNumber: string | null;
-  phone: string | null;
-  bankCode: string;
-  accountNumber: string;
-  scenarioId: string;
-  script: string;
-  recordingSid: string | null;
-  state: 'recording' | 'paused' | 'consented' | 'declined' | 'abandoned' | 'failed';
-  finishedAt: Date | null;
-};
-
-type AgentConsentDbRow = {
-  id: string;
-  call_sid: string;
-  payer_number: string;
-  holder_name: string;
-  birth_date: string;
-  business_number: string | null;
-  phone: string | null;
-  bank_code: string;
-  account_number: string;
-  scenario_id: string;
-  script: string;
-  recording_sid: string | null;
-  state: AgentConsent['state'];
-  finished_at: Date | null;
-};
-
-function toAgentConsent(r: AgentConsentDbRow): AgentConsent {
-  return {
-    id: r.id,
-    callSid: r.call_sid,
-    payerNumber: r.payer_number,
-    holderName: r.holder_name,
-    birthDate: r.birth_date,
-    businessNumber: r.business_number,
-    phone: r.phone,
-    bankCode: r.bank_code,
-    accountNumber: r.account_number,
-    scenarioId: r.scenario_id,
-    script: r.script,
-    recordingSid: r.recording_sid,
-    state: r.state,
-    finishedAt: r.finished_at,
-  };
-}
-
-const AGENT_CONSENT_OF_CALLBACK = 'SELECT * FROM agent_consents WHERE (id = $1 OR recording_sid = $2) AND call_sid = $3 LIMIT 1';
-
-/** The marked part a recording callback belongs to: by the id in its URL, or by its recording. */
-export async function agentConsentOfCallback(db: Db, idParam: string | undefined, recordingSid: string, callSid: string): Promise<AgentConsent | undefined> {
-  const id = idParam && /^[0-9a-f-]{36}$/i.test(idParam) ? idParam : null;
-  const r = await db.query<AgentConsentDbRow>(AGENT_CONSENT_OF_CALLBACK, [id, recordingSid, callSid]);
-  return r.rows[0] ? toAgentConsent(r.rows[0]) : undefined;
-}
-
-const AGENT_CONSENT_BY_RECORDING = 'SELECT * FROM agent_consents WHERE recording_sid = $1';
-
-export async function agentConsentByRecording(db: Db, recordingSid: string): Promise<AgentConsent | undefined> {
-  const r = await db.query<AgentConsentDbRow>(AGENT_CONSENT_BY_RECORDING, [recordingSid]);
-  return r.rows[0] ? toAgentConsent(r.rows[0]) : undefined;
-}
-
-const ATTACH_RECORDING = 'UPDATE agent_consents SET recording_sid = $2 WHERE id = $1 AND recording_sid IS NULL';
-
-export async function attachRecordingToAgentConsent(db: Db, id: string, recordingSid: string): Promise<void> {
-  await db.query(ATTACH_RECORDING, [id, recordingSid]);
-}
 
 const AGENT_CONSENT_EVENTS = 'SELECT at, kind, detail FROM agent_consent_events WHERE agent_consent_id = $1 ORDER BY id';
 

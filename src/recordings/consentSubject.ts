@@ -5,7 +5,8 @@ import type { Db } from '../db/database.js';
 import type { PayerSnapshot } from '../scenario/engine.js';
 import type { ScenarioSet } from '../scenario/loader.js';
 import type { Scenario } from '../scenario/schema.js';
-import { agentConsentEvents, callEvents, type AgentConsent } from './consentSourcesStore.js';
+import type { AgentConsent } from '../agent/store.js';
+import { agentConsentEvents, callEvents } from './consentSourcesStore.js';
 import type { Recording } from './store.js';
 
 /** What a consent recording is evidence of, wherever it came from: the ARS (method 5) or an agent's call (method 4). */

@@ -1,7 +1,8 @@
 import { withTransaction, type Db } from '../db/database.js';
 import { faultPoint } from '../shared/faults.js';
 import { parseRecordingCallback } from './callback.js';
-import { agentConsentByRecording, agentConsentOfCallback, attachRecordingToAgentConsent, hasUsableConsent } from './consentSourcesStore.js';
+import { agentConsentByRecording, agentConsentOfCallback, setAgentRecording } from '../agent/store.js';
+import { hasUsableConsent } from './consentSourcesStore.js';
 import { agentPurpose, consentAttemptOf } from './consentSubject.js';
 import { enqueue, type PipelineDeps } from './deps.js';
 import { insertCallback, markPipeline, recordingBySid, setPurpose, upsertRecording, type Recording, type RecordingPurpose } from './store.js';
@@ -47,7 +48,7 @@ async function afterCommit(deps: PipelineDeps, next: Next): Promise<void> {
 async function purposeOf(tx: Db, cb: { recordingSid: string; callSid: string; attempt: number | null }, agentConsentParam: string | undefined): Promise<RecordingPurpose> {
   const agent = await agentConsentOfCallback(tx, agentConsentParam, cb.recordingSid, cb.callSid);
   if (agent) {
-    if (!agent.recordingSid) await attachRecordingToAgentConsent(tx, agent.id, cb.recordingSid);
+    if (!agent.recordingSid) await setAgentRecording(tx, agent.id, cb.recordingSid);
     return agentPurpose(agent.state);
   }
   const consentAttempt = await consentAttemptOf(tx, cb.callSid);

@@ -17,7 +17,7 @@ import type { ScenarioSet } from '../scenario/loader.js';
 import { faultPoint } from '../shared/faults.js';
 import { evidencePath, sha256, writeFileAtomic } from '../shared/files.js';
 import { kstDate } from '../shared/time.js';
-import { agentConsentByRecording } from './consentSourcesStore.js';
+import { agentConsentByRecording } from '../agent/store.js';
 import { agentSubject, arsSubject, type ConsentSubject } from './consentSubject.js';
 import { storedMaster } from './evidenceMaster.js';
 import { markPipeline, type Recording } from './store.js';
