@@ -1,11 +1,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import type { Logger } from '../log.js';
 import { apologyTwiml } from '../telephony/twiml.js';
 import { isRefusal } from '../shared/refusal.js';
 import { sendRefusal } from './refusals.js';
 import { sendNotFound, sendPageError, wantsPage } from '../web/errorPages.js';
 import { requestContext } from './requestContext.js';
+import { securityHeaders } from './securityHeaders.js';
 
 /** What every process puts in front of its routes: requests in flight, webhook timing, /metrics. */
 export type HttpOps = {
@@ -31,12 +31,18 @@ export function createHttpApp(parts: {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', parts.trustProxy ?? false);
+  // The query as parsed (URLSearchParams); turned into one string a key below, or by twilioRoutes.
+  app.set('query parser', (q: string | null | undefined) => new URLSearchParams(typeof q === 'string' ? q : ''));
   if (parts.ops) app.use(parts.ops.inFlight);
   app.use(requestContext());
+  app.use(securityHeaders(parts.hsts ?? false));
+  // Twilio's webhooks first: they need none of what the pages and the API need below, and a caller
+  // waits on each (their query is read by twilioRoutes itself, repeats refused there).
+  if (parts.ops?.webhookTimer) app.use('/twilio', parts.ops.webhookTimer);
+  app.use('/twilio', parts.twilio);
   // Repeated query parameters are not arrays: a handler sees strings only (a repeat is refused below).
   // A page a person's browser asks for is the exception: it gets the repeat as an array and refuses
   // it in Korean on the page itself (the consent search's "같은 검색 조건이 두 번 들어 있습니다").
-  app.set('query parser', (q: string | null | undefined) => new URLSearchParams(typeof q === 'string' ? q : ''));
   app.use((req, res, next) => {
     const params = req.query as unknown as URLSearchParams;
     const out: Record<string, string | string[]> = {};
@@ -55,41 +61,10 @@ export function createHttpApp(parts: {
     Object.defineProperty(req, 'query', { value: out, writable: true, configurable: true, enumerable: true });
     next();
   });
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          // Every page's script is a file of ours: no inline script runs.
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          mediaSrc: ["'self'", 'blob:'],
-          connectSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          baseUri: ["'none'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-        },
-      },
-      frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-      strictTransportSecurity: parts.hsts ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-      crossOriginEmbedderPolicy: false,
-    }),
-  );
-  // Pages and JSON answers may carry personal data: never stored by a browser or a proxy.
-  app.use((_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
   if (parts.ops?.metrics) app.get('/metrics', parts.ops.metrics);
-  if (parts.ops?.webhookTimer) app.use('/twilio', parts.ops.webhookTimer);
-  app.use('/twilio', parts.twilio);
   app.use(parts.public);
   if (parts.apiDocs) app.use('/api', parts.apiDocs);
   app.use('/api', parts.api);

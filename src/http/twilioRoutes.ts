@@ -16,9 +16,11 @@ export type TwilioRouteDeps = {
   requestStatus?: (requestId: string, params: WebhookParams) => Promise<void>;
 };
 
+/** One value of the query (the app's parser gives URLSearchParams); a repeated key counts as none. */
 function queryParam(req: Request, name: string): string | undefined {
-  const v = req.query[name];
-  return typeof v === 'string' ? v : undefined;
+  const query = req.query as unknown as URLSearchParams;
+  const values = query.getAll(name);
+  return values.length === 1 ? values[0] : undefined;
 }
 
 /** Only string fields reach the handlers; repeated or nested fields are dropped. */
@@ -29,8 +31,10 @@ function params(req: Request): WebhookParams {
   return out;
 }
 
+/** No ETag (res.send would hash every answer): Twilio never asks again with If-None-Match. */
 function sendTwiml(res: Response, twiml: string): void {
-  res.status(200).type('text/xml').send(twiml);
+  res.status(200).setHeader('Content-Type', 'text/xml; charset=utf-8');
+  res.end(twiml);
 }
 
 /** The work's result, or an error once `ms` have passed (the work itself goes on). */
