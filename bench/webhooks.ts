@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createScratchDatabase } from './store.js';
+import { cpuPerRequest, fmtCpu, sampleCpu, type CpuSample } from './cpu.js';
 import twilio from 'twilio';
 
 const { values: args } = parseArgs({
@@ -142,7 +143,10 @@ export async function seedPayers(base: string): Promise<void> {
   }
 }
 
-async function benchService(label: string, databaseEnv: Record<string, string>): Promise<{ service: Stats; bare: Stats; paced: Stats; barePaced: Stats; size: number }> {
+async function benchService(
+  label: string,
+  databaseEnv: Record<string, string>,
+): Promise<{ service: Stats; bare: Stats; paced: Stats; barePaced: Stats; size: number; serviceCpu: CpuSample; bareCpu: CpuSample }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const serviceEnv = {
@@ -169,9 +173,11 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
     const pacedSeconds = await runPool(PACED_CALLS, CALLERS, (i) => wholeCall(base, 100_000 + i, pacedLatencies, THINK_MS));
     const latencies: number[] = [];
     let size = 0;
+    const cpuBefore = sampleCpu([child.pid, worker.pid]);
     const seconds = await runPool(CALLS, CALLERS, async (i) => {
       size = Math.max(size, await wholeCall(base, i, latencies));
     });
+    const serviceCpu = cpuPerRequest(cpuBefore, sampleCpu([child.pid, worker.pid]), latencies.length);
     const service = summarise(latencies, seconds);
     if (worker) {
       worker.kill('SIGTERM');
@@ -193,8 +199,12 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
         await barePost(barePacedLatencies);
       });
       const bareLatencies: number[] = [];
+      const bareCpuBefore = sampleCpu([bare.pid]);
       const bareSeconds = await runPool(service.requests, CALLERS, () => barePost(bareLatencies));
+      const bareCpu = cpuPerRequest(bareCpuBefore, sampleCpu([bare.pid]), bareLatencies.length);
       return {
+        serviceCpu,
+        bareCpu,
         service,
         bare: summarise(bareLatencies, bareSeconds),
         paced: summarise(pacedLatencies, pacedSeconds),
@@ -246,6 +256,8 @@ async function main(): Promise<void> {
     console.log(`    service webhooks : ${fmt(r.service)}`);
     console.log(`    bare TwiML route : ${fmt(r.bare)}  (${r.size} bytes of TwiML)`);
     console.log(`    throughput ratio service/bare: ${(r.service.perSecond / r.bare.perSecond).toFixed(2)}`);
+    console.log(`    service (web + worker) ${fmtCpu(r.serviceCpu)}`);
+    console.log(`    bare route             ${fmtCpu(r.bareCpu)}`);
     console.log(`  target p99 < 20 ms at ${CALLERS} callers (paced): ${r.paced.p99 < 20 ? 'met' : 'NOT met'} (${r.paced.p99.toFixed(1)} ms)`);
     console.log(`  target throughput >= half of bare (saturated): ${r.service.perSecond >= r.bare.perSecond / 2 ? 'met' : 'NOT met'} (${(r.service.perSecond / r.bare.perSecond).toFixed(2)})`);
   }

@@ -1,5 +1,8 @@
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitCallWrites } from '../src/calls/store.js';
+import { createWriteBatcher } from '../src/calls/writeBatcher.js';
+import type { CallState } from '../src/scenario/engine.js';
 import { parseTwiml } from '../src/simulator/twimlParser.js';
 import { api, PUBLIC_BASE_URL, postSigned, startTestApp, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
 import { newCallSid, TestCall } from './support/caller.js';
@@ -118,6 +121,36 @@ describe('bad input never gets a 5xx and always a sensible prompt', () => {
     expect(await again.text()).toContain('생년월일');
   });
 
+  it('many calls at once, each webhook delivered twice at the same moment: every turn applied once, in order, the twin a replay', async () => {
+    const calls = Array.from({ length: 12 }, () => new TestCall(app));
+    await Promise.all(calls.map((c) => c.start()));
+    const twins = calls.map((c) => {
+      const twin = new TestCall(app, c.from, c.to, c.callSid);
+      twin.verbs = c.verbs;
+      return twin;
+    });
+    // Both deliveries of the menu answer at once, for every call (the writes of one process go together).
+    await Promise.all(calls.flatMap((c, i) => [c.press('2'), twins[i]!.press('2')]));
+    for (const [i, call] of calls.entries()) {
+      expect(call.text()).toContain('생년월일');
+      expect(twins[i]!.text()).toContain('생년월일');
+      const record = (await api(app, 'GET', `/api/calls/${call.callSid}`)).json;
+      expect(record.step).toBe('identity');
+      expect(record.events.filter((e: any) => e.kind === 'input' && e.detail.digits === '2')).toHaveLength(1);
+      expect(record.events.filter((e: any) => e.kind === 'replay')).toHaveLength(1);
+      // The turn's events in the order they happened: the menu's input, then the identity question.
+      const kinds = record.events.filter((e: any) => e.turn === 1).map((e: any) => e.kind);
+      expect(kinds.indexOf('input')).toBeLessThan(kinds.lastIndexOf('prompt'));
+    }
+    // Then the calls end at once: each is hung up exactly once.
+    await Promise.all(calls.map((c) => postSigned(app, '/twilio/status', { CallSid: c.callSid, CallStatus: 'completed', CallDuration: '9' })));
+    for (const call of calls) {
+      const record = (await api(app, 'GET', `/api/calls/${call.callSid}`)).json;
+      expect((await app.db.pool.query('SELECT hung_up_at FROM calls WHERE call_sid = $1', [call.callSid])).rows[0].hung_up_at).toBeInstanceOf(Date);
+      expect(record.events.filter((e: any) => e.kind === 'callStatus')).toHaveLength(1);
+    }
+  });
+
   it('a gather for an unknown call starts it from the menu', async () => {
     const res = await postSigned(app, '/twilio/voice/gather?turn=3', { CallSid: newCallSid(), From: '+821012345678', Digits: '2' });
     expect(res.status).toBe(200);
@@ -136,5 +169,29 @@ describe('bad input never gets a 5xx and always a sensible prompt', () => {
     expect(status.status).toBe(204);
     const rec = await postSigned(app, '/twilio/recording?attempt=zz', { CallSid: call.callSid, RecordingStatus: '???' });
     expect(rec.status).toBeLessThan(300);
+  });
+});
+
+describe('writes of several calls committed together', () => {
+  it('one write the database refuses does not take the others in its statement down', async () => {
+    const batcher = createWriteBatcher((batch) => commitCallWrites(app.db.pool, batch));
+    const state = { step: 'menu', turn: 0 } as unknown as CallState;
+    const newCall = (callSid: string, requestId?: string) =>
+      batcher.write({
+        kind: 'new',
+        call: { callSid, scenarioId: 'default', from: '+821012345678', to: '+8215880000', direction: 'inbound', requestId },
+        state,
+        twiml: '<Response/>',
+        events: [{ turn: 0, step: 'menu', kind: 'prompt', detail: { text: '메뉴' } }],
+      });
+    const good = [newCallSid(), newCallSid(), newCallSid()];
+    const results = await Promise.allSettled([newCall(good[0]!), newCall(good[1]!), newCall(newCallSid(), 'not-a-uuid'), newCall(good[2]!)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<boolean>).value)).toEqual([true, true, true]);
+    const stored = await app.db.pool.query('SELECT call_sid FROM calls WHERE call_sid = ANY($1)', [good]);
+    expect(stored.rowCount).toBe(3);
+    // The same CallSid again is a replay: not applied, nothing written.
+    expect(await newCall(good[0]!)).toBe(false);
+    expect((await app.db.pool.query('SELECT 1 FROM call_events WHERE call_sid = $1', [good[0]])).rowCount).toBe(1);
   });
 });

@@ -10,7 +10,8 @@ import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
 import { isSid } from '../telephony/sids.js';
 import { apologyTwiml, renderTwiml, type TwimlUrls } from '../telephony/twiml.js';
-import { appendEvents, commitNewCall, commitTurn, getCall, markHungUp, turnEvents, type EventInsert, type StoredCall } from './store.js';
+import { appendEvents, commitCallWrites, getCall, turnEvents, type EventInsert, type StoredCall } from './store.js';
+import { createWriteBatcher } from './writeBatcher.js';
 
 export type CallServiceDeps = {
   pool: pg.Pool;
@@ -58,6 +59,7 @@ function unhandledQuery(query: never): never {
 /** Runs the webhooks of a call: one transaction a turn, the call's row locked, its events appended. */
 export function createCallService(deps: CallServiceDeps) {
   const { pool, scenarios, log } = deps;
+  const writes = createWriteBatcher((batch) => commitCallWrites(pool, batch));
   const defaultScenario = () => scenarios.all.find((s) => s.default);
   type Answer = { twiml: string; effects: Effect[] };
 
@@ -150,7 +152,7 @@ export function createCallService(deps: CallServiceDeps) {
       ...turnEvents(0, result.log, result.actions, result.state.step),
     ];
     const call = { callSid, scenarioId: scenario.id, from, to, direction: params.Direction === 'outbound-api' ? 'outbound' : 'inbound' };
-    if (await commitNewCall(pool, call, result.state, twiml, events)) {
+    if (await writes.write({ kind: 'new', call, state: result.state, twiml, events })) {
       remember({ callSid, scenarioId: scenario.id, fromNumber: from ?? null, state: result.state, lastTwiml: twiml, version: 0 });
       return { twiml, effects: result.effects };
     }
@@ -208,7 +210,7 @@ export function createCallService(deps: CallServiceDeps) {
         const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
         const events = turnEvents(0, result.log, result.actions, result.state.step);
         const call = { callSid, scenarioId: scenario.id, from: validPhone(params.From), to: validPhone(params.To), direction: 'outbound', requestId: request.requestId };
-        if (await commitNewCall(pool, call, result.state, twiml, events)) {
+        if (await writes.write({ kind: 'new', call, state: result.state, twiml, events })) {
           remember({ callSid, scenarioId: scenario.id, fromNumber: call.from ?? null, state: result.state, lastTwiml: twiml, version: 0 });
           return { twiml, effects: result.effects };
         }
@@ -249,7 +251,7 @@ export function createCallService(deps: CallServiceDeps) {
           ? renderTwiml(result.actions.filter((a) => !isConfidential(a)), scenario, deps.urls, result.state.turn)
           : twiml;
         const events = turnEvents(state.turn, result.log, result.actions, result.state.step);
-        if (await commitTurn(pool, callSid, row.version, result.state, kept, events)) {
+        if (await writes.write({ kind: 'turn', callSid, readVersion: row.version, state: result.state, twiml: kept, events })) {
           remember({ ...row, state: result.state, lastTwiml: kept, version: row.version + 1 });
           requestCallEnded(state, result.state, scenario);
           return { twiml, effects: result.effects };
@@ -266,8 +268,6 @@ export function createCallService(deps: CallServiceDeps) {
       if (!validCallSid(callSid)) return;
       const ended = ['completed', 'busy', 'failed', 'no-answer', 'canceled'].includes(params.CallStatus ?? '');
       if (!ended) return;
-      // A call handed to an agent stays live after its ARS part: this is when it really ended.
-      await markHungUp(pool, callSid);
       for (let attempt = 0; attempt < 5; attempt++) {
         const row = (attempt === 0 ? recent.get(callSid) : undefined) ?? (await getCall(pool, callSid));
         if (!row) return;
@@ -276,7 +276,8 @@ export function createCallService(deps: CallServiceDeps) {
           { turn: row.state.turn, step: row.state.step, kind: 'callStatus', detail: { status: params.CallStatus, duration: params.CallDuration ?? null } },
           ...turnEvents(row.state.turn, result.log, [], result.state.step),
         ];
-        if (await commitTurn(pool, callSid, row.version, result.state, undefined, events)) {
+        // hungUp: a call handed to an agent stays live after its ARS part; this is when it really ended.
+        if (await writes.write({ kind: 'turn', callSid, readVersion: row.version, state: result.state, twiml: undefined, events, hungUp: true })) {
           recent.delete(callSid);
           return;
         }

@@ -50,7 +50,6 @@ const CALL_RECORD = `SELECT call_sid, scenario_id, direction, step, outcome, out
     started_at, ended_at, hung_up_at
   FROM calls WHERE call_sid = $1`;
 const CALL_EVENTS = 'SELECT at, turn, step, kind, detail FROM call_events WHERE call_sid = $1 ORDER BY id';
-const MARK_HUNG_UP = 'UPDATE calls SET hung_up_at = COALESCE(hung_up_at, now()) WHERE call_sid = $1';
 
 export type EventInsert = { turn: number; step: string; kind: string; detail: Record<string, unknown> };
 
@@ -81,11 +80,6 @@ export async function callEvents(db: Db, callSid: string): Promise<CallEventReco
   return (await db.query<CallEventRecord>(CALL_EVENTS, [callSid])).rows.map((e) => ({ at: e.at, turn: e.turn, step: e.step, kind: e.kind, detail: e.detail }));
 }
 
-/** Twilio says the call ended (a call handed to an agent stays live after its ARS part). */
-export async function markHungUp(db: Db, callSid: string): Promise<void> {
-  await db.query(MARK_HUNG_UP, [callSid]);
-}
-
 function columnsOf(state: CallState) {
   const o = state.outcome;
   return {
@@ -100,53 +94,92 @@ function columnsOf(state: CallState) {
 
 const INSERT_EVENTS = `INSERT INTO call_events (call_sid, turn, step, kind, detail)
   SELECT w.call_sid, (x.e->>'turn')::int, x.e->>'step', x.e->>'kind', x.e->'detail'
-    FROM w, jsonb_array_elements($EVENTS::jsonb) WITH ORDINALITY AS x(e, n)
+    FROM w, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(e, n)
    ORDER BY x.n`;
 
-const APPEND_EVENTS = `WITH w AS (SELECT $1::text AS call_sid) ${INSERT_EVENTS.replace('$EVENTS', '$2')}`;
+const APPEND_EVENTS = `WITH w AS (SELECT $1::text AS call_sid) ${INSERT_EVENTS}`;
 
-/** Inserts a new call with its first turn; false when the CallSid exists already (a replay). */
-export async function commitNewCall(
-  db: Db,
-  call: { callSid: string; scenarioId: string; from: string | undefined; to: string | undefined; direction: string; requestId?: string | undefined },
-  state: CallState,
-  twiml: string,
-  events: EventInsert[],
-): Promise<boolean> {
-  const c = columnsOf(state);
-  const r = await db.query<{ n: number }>({
-    name: 'new-call',
-    text: `WITH w AS (
-       INSERT INTO calls (call_sid, scenario_id, from_number, to_number, direction, state, last_twiml, step, outcome, outcome_detail, payer_number, bank_code, account_number, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15)
-       ON CONFLICT (call_sid) DO NOTHING RETURNING call_sid
-     ), e AS (${INSERT_EVENTS.replace('$EVENTS', '$14')} RETURNING 1)
-     SELECT (SELECT count(*) FROM w)::int AS n`,
-    values: [call.callSid, call.scenarioId, call.from ?? null, call.to ?? null, call.direction, state, twiml,
-      c.step, c.outcome, c.outcomeDetail, c.payerNumber, c.bankCode, c.accountNumber, JSON.stringify(events), call.requestId ?? null],
-  });
-  return r.rows[0]!.n === 1;
+/** A new call with its first turn, or a turn of a call applied to the version it was read at. */
+export type CallWrite =
+  | {
+      kind: 'new';
+      call: { callSid: string; scenarioId: string; from: string | undefined; to: string | undefined; direction: string; requestId?: string | undefined };
+      state: CallState;
+      twiml: string;
+      events: EventInsert[];
+    }
+  | {
+      kind: 'turn';
+      callSid: string;
+      readVersion: number;
+      state: CallState;
+      /** Undefined keeps the TwiML last answered (a status callback answers none). */
+      twiml: string | undefined;
+      events: EventInsert[];
+      /** Twilio said the call ended (a call handed to an agent stays live after its ARS part). */
+      hungUp?: boolean;
+    };
+
+export function callSidOf(write: CallWrite): string {
+  return write.kind === 'new' ? write.call.callSid : write.callSid;
 }
 
-/** Applies a turn to the version it was read at; false when another delivery got there first. */
-export async function commitTurn(
-  db: Db, callSid: string, readVersion: number, state: CallState, twiml: string | undefined, events: EventInsert[],
-): Promise<boolean> {
-  const c = columnsOf(state);
-  const r = await db.query<{ n: number }>({
-    name: 'commit-turn',
-    text: `WITH w AS (
-       UPDATE calls SET version = version + 1, state = $2, last_twiml = COALESCE($3, last_twiml), step = $4, outcome = $5, outcome_detail = $6,
-         payer_number = $7, bank_code = $8, account_number = $9, updated_at = now(),
-         ended_at = CASE WHEN $4 = 'ended' THEN COALESCE(ended_at, now()) ELSE ended_at END
-       WHERE call_sid = $1 AND version = $10
-       RETURNING call_sid
-     ), e AS (${INSERT_EVENTS.replace('$EVENTS', '$11')} RETURNING 1)
-     SELECT (SELECT count(*) FROM w)::int AS n`,
-    values: [callSid, state, twiml ?? null, c.step, c.outcome, c.outcomeDetail, c.payerNumber, c.bankCode, c.accountNumber,
-      readVersion, JSON.stringify(events)],
-  });
-  return r.rows[0]!.n === 1;
+/**
+ * Several calls' writes in one statement (one commit): new calls are inserted unless the CallSid
+ * exists (a replay), turns are applied only where the version is still the one read (another
+ * delivery or process got there first otherwise), and each applied write's events are appended in
+ * order. A CallSid appears at most once. Returns the CallSids whose write was applied.
+ */
+const COMMIT_WRITES = `WITH input AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+      kind text, call_sid text, read_version int, scenario_id text, from_number text, to_number text, direction text, request_id uuid,
+      state jsonb, twiml text, step text, outcome text, outcome_detail jsonb, payer_number text, bank_code text, account_number text,
+      hung_up boolean, events jsonb
+    )) WITH ORDINALITY AS i(kind, call_sid, read_version, scenario_id, from_number, to_number, direction, request_id,
+      state, twiml, step, outcome, outcome_detail, payer_number, bank_code, account_number, hung_up, events, n)
+  ), inserted AS (
+    INSERT INTO calls (call_sid, scenario_id, from_number, to_number, direction, state, last_twiml, step, outcome, outcome_detail, payer_number, bank_code, account_number, request_id)
+    SELECT call_sid, scenario_id, from_number, to_number, direction, state, twiml, step, outcome, outcome_detail, payer_number, bank_code, account_number, request_id
+      FROM input WHERE kind = 'new'
+    ON CONFLICT (call_sid) DO NOTHING
+    RETURNING call_sid
+  ), updated AS (
+    UPDATE calls c SET version = c.version + 1, state = i.state, last_twiml = COALESCE(i.twiml, c.last_twiml), step = i.step,
+        outcome = i.outcome, outcome_detail = i.outcome_detail, payer_number = i.payer_number, bank_code = i.bank_code,
+        account_number = i.account_number, updated_at = now(),
+        ended_at = CASE WHEN i.step = 'ended' THEN COALESCE(c.ended_at, now()) ELSE c.ended_at END,
+        hung_up_at = CASE WHEN i.hung_up THEN COALESCE(c.hung_up_at, now()) ELSE c.hung_up_at END
+      FROM input i
+     WHERE i.kind = 'turn' AND c.call_sid = i.call_sid AND c.version = i.read_version
+    RETURNING c.call_sid
+  ), applied AS (
+    SELECT call_sid FROM inserted UNION ALL SELECT call_sid FROM updated
+  ), events AS (
+    INSERT INTO call_events (call_sid, turn, step, kind, detail)
+    SELECT i.call_sid, e.turn, e.step, e.kind, COALESCE(e.detail, '{}')
+      FROM input i JOIN applied a ON a.call_sid = i.call_sid,
+           ROWS FROM (jsonb_to_recordset(i.events) AS (turn int, step text, kind text, detail jsonb)) WITH ORDINALITY AS e(turn, step, kind, detail, n)
+     ORDER BY i.n, e.n
+    RETURNING 1
+  )
+  SELECT call_sid FROM applied`;
+
+function rowOf(write: CallWrite): Record<string, unknown> {
+  const c = columnsOf(write.state);
+  const common = {
+    call_sid: callSidOf(write), state: write.state, twiml: write.twiml, step: c.step, outcome: c.outcome ?? undefined,
+    outcome_detail: c.outcomeDetail ?? undefined, payer_number: c.payerNumber ?? undefined, bank_code: c.bankCode ?? undefined,
+    account_number: c.accountNumber ?? undefined, events: write.events,
+  };
+  if (write.kind === 'turn') return { kind: 'turn', read_version: write.readVersion, hung_up: write.hungUp === true, ...common };
+  const { call } = write;
+  return { kind: 'new', scenario_id: call.scenarioId, from_number: call.from, to_number: call.to, direction: call.direction, request_id: call.requestId, ...common };
+}
+
+/** Commits the writes together; the CallSids whose write was applied. */
+export async function commitCallWrites(db: Db, writes: CallWrite[]): Promise<Set<string>> {
+  const r = await db.query<{ call_sid: string }>({ name: 'commit-call-writes', text: COMMIT_WRITES, values: [JSON.stringify(writes.map(rowOf))] });
+  return new Set(r.rows.map((row) => row.call_sid));
 }
 
 export async function appendEvents(db: Db, callSid: string, events: EventInsert[]): Promise<void> {
