@@ -47,6 +47,8 @@ const envSchema = z.object({
   PIPELINE_WORKERS: booleanFlag.default(true),
   /** web: HTTP only (webhooks, API, pages); worker: the job workers, with /healthz only; all: both. */
   ROLE: z.enum(['web', 'worker', 'all']).default('all'),
+  /** A ROLE=worker process lowers its CPU priority by this much (0-19): on a host it shares with web processes, callers come first. */
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** Serve /metrics on this separate port (0: any free port); unset: /metrics on the main port behind METRICS_TOKEN. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Bearer token for /metrics on the main port; without it and without METRICS_PORT, /metrics is off. */
@@ -172,6 +174,7 @@ export type Config = {
   audioEncoder: 'auto' | 'ffmpeg' | 'lame';
   pipelineWorkers: boolean;
   role: 'web' | 'worker' | 'all';
+  workerNice: number;
   metrics: { port: number | undefined; token: string | undefined };
   shutdownGraceSeconds: number;
   reconcileAfterSeconds: number;
@@ -304,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     audioEncoder: e.AUDIO_ENCODER,
     pipelineWorkers: e.PIPELINE_WORKERS && e.ROLE !== 'web',
     role: e.ROLE,
+    workerNice: e.WORKER_NICE,
     metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     reconcileAfterSeconds: e.RECORDING_RECONCILE_SECONDS,

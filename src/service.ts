@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -61,6 +62,16 @@ export type RunningService = {
 };
 
 /** Starts everything: scenarios, database and migrations, HTTP server. */
+/** Batch work yields the CPU to the webhooks a caller waits on (children, such as ffmpeg, inherit it). */
+function lowerPriority(by: number, log: Logger): void {
+  if (by <= 0) return;
+  try {
+    os.setPriority(Math.min(19, os.getPriority() + by));
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not lower the worker process priority (WORKER_NICE)');
+  }
+}
+
 export async function startService(config: Config, options: { logger?: Logger; resolveHost?: ResolveHost } = {}): Promise<RunningService> {
   sessionSettings.idleMinutes = config.sessionIdleMinutes;
   const log = options.logger ?? createLogger(config.logLevel);
@@ -81,6 +92,8 @@ export async function startService(config: Config, options: { logger?: Logger; r
     await db.close();
     throw err;
   }
+  // After the database: an embedded PostgreSQL this process started keeps the normal priority.
+  if (config.role === 'worker') lowerPriority(config.workerNice, log);
   const twilio = createTwilioRest(config.twilio, log);
   const base = config.publicBaseUrl;
   const encoder: Encoder =
