@@ -195,7 +195,7 @@ describe('with the service', () => {
     const pool = app.db.pool;
     const held = await storeConsent(pool, dir, audio(300, 5), { payerNumber: 'H1' });
     await api(app, 'POST', `/api/consents/${held.id}/end`, { endedOn: '2019-01-10' });
-    await pool.query("INSERT INTO call_events (call_sid, turn, step, kind) VALUES ($1, 0, 'menu', 'prompt')", [held.callSid]);
+    await pool.query(`INSERT INTO call_turns (call_sid, events) VALUES ($1, '[{"turn": 0, "step": "menu", "kind": "prompt"}]')`, [held.callSid]);
     expect((await api(app, 'POST', `/api/consents/${held.id}/hold`, {})).json.field).toBe('reason');
     const hold = await api(app, 'POST', `/api/consents/${held.id}/hold`, { reason: '분쟁: 민원 2026-118' });
     expect(hold.status).toBe(201);

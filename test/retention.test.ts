@@ -26,7 +26,7 @@ describe('retention (R7)', () => {
     expect((await api(app, 'POST', `/api/consents/${old.id}/end`, { endedOn: '2020-01-10' })).json.endedAt).toBe('2020-01-10T00:00:00+09:00');
     expect((await api(app, 'POST', `/api/consents/${recent.id}/end`, { endedOn: '2023-06-01' })).status).toBe(200);
     expect((await api(app, 'POST', `/api/consents/${live.id}/end`, { endedOn: '2999-01-01' })).status).toBe(400);
-    await pool.query("INSERT INTO call_events (call_sid, turn, step, kind) VALUES ($1, 0, 'menu', 'prompt')", [old.callSid]);
+    await pool.query(`INSERT INTO call_turns (call_sid, events) VALUES ($1, '[{"turn": 0, "step": "menu", "kind": "prompt"}]')`, [old.callSid]);
     // The old call was also an agent's marked part, placed for a website's consent request.
     const agentConsent = '00000000-0000-4000-8000-00000000aaaa';
     await pool.query(
@@ -55,8 +55,8 @@ describe('retention (R7)', () => {
     expect(logged.rows).toHaveLength(1);
     expect(logged.rows[0]).toMatchObject({ actor: 'retention', detail: { reason: 'ended', sha256: old.fileSha256, years: 5 } });
     expect(JSON.stringify(logged.rows)).not.toContain('75023332200333');
-    await pool.query("INSERT INTO call_events (call_sid, turn, step, kind) VALUES ($1, 0, 'menu', 'prompt')", [recent.callSid]);
-    await expect(pool.query('DELETE FROM call_events WHERE call_sid = $1', [recent.callSid])).rejects.toThrow(/append-only/);
+    await pool.query(`INSERT INTO call_turns (call_sid, events) VALUES ($1, '[{"turn": 0, "step": "menu", "kind": "prompt"}]')`, [recent.callSid]);
+    await expect(pool.query('DELETE FROM call_turns WHERE call_sid = $1', [recent.callSid])).rejects.toThrow(/append-only/);
     expect((await api(app, 'GET', '/api/access-log/verify')).json.intact).toBe(true);
   });
 

@@ -452,7 +452,7 @@ describe('retention of what never became a consent', () => {
     const recent = `CA${'e'.repeat(32)}`;
     await pool.query("INSERT INTO calls (call_sid, scenario_id, state, step, payer_number, account_number, started_at) VALUES ($1, 'default', '{}', 'identity', 'P1', '75023332200333', now() - interval '91 days')", [old]);
     await pool.query("INSERT INTO calls (call_sid, scenario_id, state, step, started_at) VALUES ($1, 'default', '{}', 'identity', now() - interval '10 days')", [recent]);
-    await pool.query("INSERT INTO call_events (call_sid, turn, step, kind) VALUES ($1, 0, 'menu', 'prompt')", [old]);
+    await pool.query(`INSERT INTO call_turns (call_sid, events) VALUES ($1, '[{"turn": 0, "step": "menu", "kind": "prompt"}]')`, [old]);
     const request = '00000000-0000-4000-8000-00000000dddd';
     await pool.query(
       `INSERT INTO consent_requests (id, organization_code, scenario_id, payer_number, holder_name, birth_date, phone, bank_code, account_number, code, not_before, requested_by, created_at)

@@ -92,12 +92,8 @@ function columnsOf(state: CallState) {
   };
 }
 
-const INSERT_EVENTS = `INSERT INTO call_events (call_sid, turn, step, kind, detail)
-  SELECT w.call_sid, (x.e->>'turn')::int, x.e->>'step', x.e->>'kind', x.e->'detail'
-    FROM w, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(e, n)
-   ORDER BY x.n`;
-
-const APPEND_EVENTS = `WITH w AS (SELECT $1::text AS call_sid) ${INSERT_EVENTS}`;
+/** A turn's events, in order, as one row of call_turns (read back one event a row from the call_events view). */
+const APPEND_EVENTS = 'INSERT INTO call_turns (call_sid, events) VALUES ($1, $2::jsonb)';
 
 /** A new call with its first turn, or a turn of a call applied to the version it was read at. */
 export type CallWrite =
@@ -127,8 +123,8 @@ export function callSidOf(write: CallWrite): string {
 /**
  * Several calls' writes in one statement (one commit): new calls are inserted unless the CallSid
  * exists (a replay), turns are applied only where the version is still the one read (another
- * delivery or process got there first otherwise), and each applied write's events are appended in
- * order. A CallSid appears at most once. Returns the CallSids whose write was applied.
+ * delivery or process got there first otherwise), and each applied write's events are appended as
+ * one turn. A CallSid appears at most once. Returns the CallSids whose write was applied.
  */
 const COMMIT_WRITES = `WITH input AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
@@ -154,12 +150,11 @@ const COMMIT_WRITES = `WITH input AS (
     RETURNING c.call_sid
   ), applied AS (
     SELECT call_sid FROM inserted UNION ALL SELECT call_sid FROM updated
-  ), events AS (
-    INSERT INTO call_events (call_sid, turn, step, kind, detail)
-    SELECT i.call_sid, e.turn, e.step, e.kind, COALESCE(e.detail, '{}')
-      FROM input i JOIN applied a ON a.call_sid = i.call_sid,
-           ROWS FROM (jsonb_to_recordset(i.events) AS (turn int, step text, kind text, detail jsonb)) WITH ORDINALITY AS e(turn, step, kind, detail, n)
-     ORDER BY i.n, e.n
+  ), turns AS (
+    INSERT INTO call_turns (call_sid, events)
+    SELECT i.call_sid, i.events FROM input i JOIN applied a ON a.call_sid = i.call_sid
+     WHERE jsonb_array_length(i.events) > 0
+     ORDER BY i.n
     RETURNING 1
   )
   SELECT call_sid FROM applied`;

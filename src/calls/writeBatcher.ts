@@ -6,52 +6,57 @@ type Waiting = { write: CallWrite; resolve: (applied: boolean) => void; reject: 
 const ROW_ERROR = /^(22|23|40)/;
 
 /**
- * Group commit for the webhooks' writes. The first write goes to the database at once; those that
- * arrive while it is in flight wait and go together in the next statement, so a quiet line pays
- * no delay and a busy one commits many calls' turns with one statement and one WAL flush instead
- * of one each. A call has at most one write in a batch: a second (a repeated delivery) waits for
- * the next, where the version check turns it away.
+ * Group commit for the webhooks' writes. A write goes to the database at once when fewer than
+ * `maxInFlight` statements are running; those that arrive meanwhile wait and go together in the
+ * next statement, so a quiet line pays no delay and a busy one commits many calls' turns with one
+ * statement and one WAL flush instead of one each. A call has at most one write in flight: a
+ * second (a repeated delivery) waits for the next statement, where the version check turns it away.
  */
-export function createWriteBatcher(commit: (writes: CallWrite[]) => Promise<Set<string>>, maxBatch = 64) {
+export function createWriteBatcher(commit: (writes: CallWrite[]) => Promise<Set<string>>, options: { maxBatch?: number; maxInFlight?: number } = {}) {
+  const maxBatch = options.maxBatch ?? 64;
+  const maxInFlight = options.maxInFlight ?? 2;
   const queue: Waiting[] = [];
-  let flushing = false;
+  const inFlightSids = new Set<string>();
+  let inFlight = 0;
 
   function takeBatch(): Waiting[] {
     const batch: Waiting[] = [];
-    const sids = new Set<string>();
     for (let i = 0; i < queue.length && batch.length < maxBatch; ) {
       const sid = callSidOf(queue[i]!.write);
-      if (sids.has(sid)) {
+      if (inFlightSids.has(sid)) {
         i++;
         continue;
       }
-      sids.add(sid);
+      inFlightSids.add(sid);
       batch.push(queue.splice(i, 1)[0]!);
     }
     return batch;
   }
 
-  async function run(batch: Waiting[]): Promise<void> {
+  async function commitOrSplit(batch: Waiting[]): Promise<void> {
     try {
       const applied = await commit(batch.map((w) => w.write));
       for (const w of batch) w.resolve(applied.has(callSidOf(w.write)));
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       if (batch.length > 1 && ROW_ERROR.test(code)) {
-        for (const w of batch) await run([w]);
+        for (const w of batch) await commitOrSplit([w]);
         return;
       }
       for (const w of batch) w.reject(err);
     }
   }
 
-  async function flush(): Promise<void> {
-    if (flushing) return;
-    flushing = true;
-    try {
-      while (queue.length > 0) await run(takeBatch());
-    } finally {
-      flushing = false;
+  function pump(): void {
+    while (inFlight < maxInFlight && queue.length > 0) {
+      const batch = takeBatch();
+      if (batch.length === 0) return; // only writes of calls already in flight are waiting
+      inFlight++;
+      void commitOrSplit(batch).finally(() => {
+        inFlight--;
+        for (const w of batch) inFlightSids.delete(callSidOf(w.write));
+        pump();
+      });
     }
   }
 
@@ -60,7 +65,7 @@ export function createWriteBatcher(commit: (writes: CallWrite[]) => Promise<Set<
     write(write: CallWrite): Promise<boolean> {
       return new Promise<boolean>((resolve, reject) => {
         queue.push({ write, resolve, reject });
-        void flush();
+        pump();
       });
     },
   };

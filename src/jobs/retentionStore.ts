@@ -12,7 +12,7 @@ const RECORDING_FILES = 'SELECT master_path FROM recordings WHERE call_sid = $1'
 const PURGE_CALL = [
   'DELETE FROM recording_callbacks WHERE call_sid = $1',
   'DELETE FROM recordings WHERE call_sid = $1',
-  'DELETE FROM call_events WHERE call_sid = $1',
+  'DELETE FROM call_turns WHERE call_sid = $1',
   'DELETE FROM agent_consent_events WHERE agent_consent_id IN (SELECT id FROM agent_consents WHERE call_sid = $1)',
   'DELETE FROM agent_consents WHERE call_sid = $1',
   'DELETE FROM consent_request_deliveries WHERE request_id IN (SELECT id FROM consent_requests WHERE call_sid = $1)',

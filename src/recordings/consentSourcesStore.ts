@@ -13,7 +13,8 @@ export async function agentConsentEvents(db: Db, id: string): Promise<AgentEvent
   return (await db.query<AgentEvent>(AGENT_CONSENT_EVENTS, [id])).rows;
 }
 
-const CALL_EVENTS = 'SELECT id::int AS id, at, kind, step, detail FROM call_events WHERE call_sid = $1 ORDER BY id';
+// id: the event's place in the call's log (1, 2, ...), what the evidence check orders by.
+const CALL_EVENTS = 'SELECT (row_number() OVER (ORDER BY id))::int AS id, at, kind, step, detail FROM call_events WHERE call_sid = $1 ORDER BY id';
 
 export async function callEvents(db: Db, callSid: string): Promise<CallEvent[]> {
   return (await db.query<CallEvent>(CALL_EVENTS, [callSid])).rows;
