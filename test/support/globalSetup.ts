@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,12 @@ async function leftoverDatabases(server: string, runId: string): Promise<string[
   }
 }
 
+/** The test files that hold browser tests: those that skip them without Chromium. */
+function browserTestFiles(): string[] {
+  const dir = path.resolve(import.meta.dirname, '..');
+  return readdirSync(dir).filter((f) => f.endsWith('.test.ts') && readFileSync(path.join(dir, f), 'utf8').includes('skipIf(noChromium)')).map((f) => `test/${f}`);
+}
+
 /**
  * Tests run against TEST_DATABASE_URL's server when it is set (CI: the machine's PostgreSQL),
  * otherwise against an embedded PostgreSQL started here. Each test file makes its own database
@@ -49,7 +55,7 @@ async function leftoverDatabases(server: string, runId: string): Promise<string[
  */
 export default async function setup(project: TestProject) {
   if (noChromium) {
-    console.log(`note: the browser tests (marked "in Chromium" / "the softphone" / "the agent console") are skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or CI=true to require it)`);
+    console.log(`note: the browser tests are skipped (counted as skipped in ${browserTestFiles().join(', ')}): no Chromium at ${CHROMIUM} (apt-get install chromium, or CI=true to require it)`);
   }
   const runId = randomBytes(4).toString('hex');
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'ars-run-'));
@@ -73,6 +79,8 @@ export default async function setup(project: TestProject) {
     try {
       left.push(...(await leftoverDatabases(server, runId)).map((d) => `database ${d}`));
     } finally {
+      // The folder of a test file that never started (every test skipped: test/support/setup.ts) holds nothing a test left.
+      for (const f of readdirSync(tmpRoot)) if (f.startsWith('file-') && !f.endsWith('.started') && !existsSync(path.join(tmpRoot, `${f}.started`))) rmSync(path.join(tmpRoot, f), { recursive: true, force: true });
       left.push(...readdirSync(tmpRoot, { recursive: true }).map((f) => `temporary file ${path.join(tmpRoot, String(f))}`));
       rmSync(tmpRoot, { recursive: true, force: true });
       if (stopEmbedded) await stopEmbedded();

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
-import { afterAll, afterEach, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { dropTestDatabases } from './databases.js';
 
 // No test reaches the network: only loopback, where the app under test listens.
@@ -22,7 +22,12 @@ afterEach(() => {
   nock.cleanAll();
 });
 
+// A file whose every test is skipped (the browser tests without Chromium) runs none of its hooks,
+// these included: without this mark beside its folder, the run's teardown removes the folder quietly.
+beforeAll(() => writeFileSync(`${fileTmp}.started`, ''));
+
 afterAll(async () => {
   await dropTestDatabases();
   rmSync(fileTmp, { recursive: true, force: true });
+  rmSync(`${fileTmp}.started`, { force: true });
 });
