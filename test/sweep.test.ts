@@ -1,12 +1,18 @@
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestApp, type TestApp } from './support/app.js';
+import { api, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
 import { TestCall } from './support/caller.js';
+import { consentTape, mediaPath, newRecordingSid, serveMedia, tapeWav, waitForConsent } from './support/recording.js';
 
-/** The sweep ends a call whose status callback was lost: it is marked abandoned, not left at its last step. */
+/**
+ * Lost work found again: the sweep ends a call whose status callback was lost (abandoned, not left
+ * at its last step); a consent whose recording callback never came is asked of Twilio
+ * RECORDING_RECONCILE_SECONDS after it was given.
+ */
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ SILENT_CALL_SECONDS: '60' });
+  app = await startTestApp({ SILENT_CALL_SECONDS: '60', RECORDING_RECONCILE_SECONDS: '1', JOB_POLL_SECONDS: '0.5' });
   await api(app, 'POST', '/api/payers', { payerNumber: '900400', name: '홍길동', birthDate: '19940424', phone: '+821012345678' });
 });
 afterAll(async () => {
@@ -27,5 +33,35 @@ describe('the sweep', () => {
     expect(rows.find((r) => r.call_sid === silent.callSid)).toMatchObject({ outcome: 'abandoned', step: 'ended' });
     expect(rows.find((r) => r.call_sid === live.callSid)!.outcome).toBeNull();
     expect((await app.pipeline.sweep()).ended).toBe(0);
+  });
+});
+
+describe('a consent whose recording callback never comes', () => {
+  it('three consents at the same moment: each call is listed at Twilio a second later and becomes one consent record', async () => {
+    const calls = [new TestCall(app, '+821012345678'), new TestCall(app, '+821012345678'), new TestCall(app, '+821012345678')];
+    for (const call of calls) await call.toReadback();
+    const tape = consentTape({ answer: 'key' });
+    const wav = tapeWav(tape);
+    const listed: string[] = [];
+    for (const call of calls) {
+      const recordingSid = newRecordingSid();
+      serveMedia(recordingSid, wav, TEST_AUTH_TOKEN);
+      nock('https://api.twilio.com')
+        .get(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Recordings.json`)
+        .query((q) => q.CallSid === call.callSid)
+        .reply(() => {
+          listed.push(call.callSid);
+          return [200, { recordings: [{ sid: recordingSid, account_sid: TEST_ACCOUNT_SID, call_sid: call.callSid, status: 'completed', duration: String(Math.round(tape.seconds)), channels: 2, uri: `${mediaPath(recordingSid)}.json` }] }];
+        });
+      nock('https://api.twilio.com').delete(`${mediaPath(recordingSid)}.json`).reply(204, '');
+    }
+    nock('https://api.twilio.com').post(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json`).times(3).reply(201, { sid: `SM${'2'.repeat(32)}` });
+    // The three say yes at once; no recording callback ever arrives.
+    await Promise.all(calls.map((c) => c.press('1')));
+    for (const call of calls) expect(call.text()).toContain('1번을 선택하셨습니다');
+    const consents = await Promise.all(calls.map((c) => waitForConsent(app, c.callSid, 30_000)));
+    expect(consents.map((c) => c?.status)).toEqual(['ready', 'ready', 'ready']);
+    expect(listed.sort()).toEqual(calls.map((c) => c.callSid).sort());
+    for (const call of calls) expect((await api(app, 'GET', `/api/consents?callSid=${call.callSid}`)).json.consents).toHaveLength(1);
   });
 });

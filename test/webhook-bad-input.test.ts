@@ -1,6 +1,5 @@
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitCallWrites } from '../src/calls/store.js';
 import { createWriteBatcher } from '../src/calls/writeBatcher.js';
 import type { CallState } from '../src/scenario/engine.js';
 import { parseTwiml } from '../src/simulator/twimlParser.js';
@@ -174,10 +173,10 @@ describe('bad input never gets a 5xx and always a sensible prompt', () => {
 
 describe('writes of several calls committed together', () => {
   it('one write the database refuses does not take the others in its statement down', async () => {
-    const batcher = createWriteBatcher((batch) => commitCallWrites(app.db.pool, batch));
+    const write = createWriteBatcher(app.db.pool);
     const state = { step: 'menu', turn: 0 } as unknown as CallState;
     const newCall = (callSid: string, requestId?: string) =>
-      batcher.write({
+      write({
         kind: 'new',
         call: { callSid, scenarioId: 'default', from: '+821012345678', to: '+8215880000', direction: 'inbound', requestId },
         state,

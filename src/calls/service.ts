@@ -10,7 +10,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { TwilioRest } from '../telephony/rest.js';
 import { isSid } from '../telephony/sids.js';
 import { apologyTwiml, renderTwiml, type TwimlUrls } from '../telephony/twiml.js';
-import { appendEvents, commitCallWrites, getCall, turnEvents, type EventInsert, type StoredCall } from './store.js';
+import { appendEvents, getCall, turnEvents, type EventInsert, type StoredCall } from './store.js';
 import { createWriteBatcher } from './writeBatcher.js';
 
 export type CallServiceDeps = {
@@ -59,7 +59,7 @@ function unhandledQuery(query: never): never {
 /** Runs the webhooks of a call: one transaction a turn, the call's row locked, its events appended. */
 export function createCallService(deps: CallServiceDeps) {
   const { pool, scenarios, log } = deps;
-  const writes = createWriteBatcher((batch) => commitCallWrites(pool, batch));
+  const write = createWriteBatcher(pool);
   const defaultScenario = () => scenarios.all.find((s) => s.default);
   type Answer = { twiml: string; effects: Effect[] };
 
@@ -152,7 +152,7 @@ export function createCallService(deps: CallServiceDeps) {
       ...turnEvents(0, result.log, result.actions, result.state.step),
     ];
     const call = { callSid, scenarioId: scenario.id, from, to, direction: params.Direction === 'outbound-api' ? 'outbound' : 'inbound' };
-    if (await writes.write({ kind: 'new', call, state: result.state, twiml, events })) {
+    if (await write({ kind: 'new', call, state: result.state, twiml, events })) {
       remember({ callSid, scenarioId: scenario.id, fromNumber: from ?? null, state: result.state, lastTwiml: twiml, version: 0 });
       return { twiml, effects: result.effects };
     }
@@ -210,7 +210,7 @@ export function createCallService(deps: CallServiceDeps) {
         const twiml = renderTwiml(result.actions, scenario, deps.urls, result.state.turn);
         const events = turnEvents(0, result.log, result.actions, result.state.step);
         const call = { callSid, scenarioId: scenario.id, from: validPhone(params.From), to: validPhone(params.To), direction: 'outbound', requestId: request.requestId };
-        if (await writes.write({ kind: 'new', call, state: result.state, twiml, events })) {
+        if (await write({ kind: 'new', call, state: result.state, twiml, events })) {
           remember({ callSid, scenarioId: scenario.id, fromNumber: call.from ?? null, state: result.state, lastTwiml: twiml, version: 0 });
           return { twiml, effects: result.effects };
         }
@@ -251,7 +251,7 @@ export function createCallService(deps: CallServiceDeps) {
           ? renderTwiml(result.actions.filter((a) => !isConfidential(a)), scenario, deps.urls, result.state.turn)
           : twiml;
         const events = turnEvents(state.turn, result.log, result.actions, result.state.step);
-        if (await writes.write({ kind: 'turn', callSid, readVersion: row.version, state: result.state, twiml: kept, events })) {
+        if (await write({ kind: 'turn', callSid, readVersion: row.version, state: result.state, twiml: kept, events })) {
           remember({ ...row, state: result.state, lastTwiml: kept, version: row.version + 1 });
           requestCallEnded(state, result.state, scenario);
           return { twiml, effects: result.effects };
@@ -277,7 +277,7 @@ export function createCallService(deps: CallServiceDeps) {
           ...turnEvents(row.state.turn, result.log, [], result.state.step),
         ];
         // hungUp: a call handed to an agent stays live after its ARS part; this is when it really ended.
-        if (await writes.write({ kind: 'turn', callSid, readVersion: row.version, state: result.state, twiml: undefined, events, hungUp: true })) {
+        if (await write({ kind: 'turn', callSid, readVersion: row.version, state: result.state, twiml: undefined, events, hungUp: true })) {
           recent.delete(callSid);
           return;
         }

@@ -24,6 +24,8 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export type JobQueue = {
   /** `db`: enqueue on that transaction's client, so the job exists exactly when the transaction commits. */
   send(queue: QueueName, data: object, options?: { singletonKey?: string; startAfterSeconds?: number; startAfter?: Date; db?: Db }): Promise<void>;
+  /** Several jobs of one queue in one statement (a key already queued is skipped, as with send). */
+  sendMany(queue: QueueName, jobs: { data: object; singletonKey?: string; startAfterSeconds?: number }[]): Promise<void>;
   work(queue: QueueName, concurrency: number, handler: (data: any, job: { retryCount: number; retryLimit: number; id: string }) => Promise<void>): Promise<void>;
   /** A recurring job (cron, Korea time), at most one a tick however many processes run. */
   schedule(queue: QueueName, cron: string): Promise<void>;
@@ -84,6 +86,16 @@ export async function startJobQueue(connectionString: string, log: Logger, opts:
         ...(options.startAfter ? { startAfter: options.startAfter } : {}),
         ...(options.db ? { db: { executeSql: (text: string, values?: unknown[]) => options.db!.query(text, values as unknown[]) } } : {}),
       });
+    },
+    async sendMany(queue, jobs) {
+      await boss.insert(
+        queue,
+        jobs.map((j) => ({
+          data: j.data,
+          ...(j.singletonKey ? { singletonKey: j.singletonKey } : {}),
+          ...(j.startAfterSeconds ? { startAfter: new Date(Date.now() + j.startAfterSeconds * 1000).toISOString() } : {}),
+        })),
+      );
     },
     async work(queue, concurrency, handler) {
       await boss.work(

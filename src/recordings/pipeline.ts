@@ -1,4 +1,5 @@
 import { QUEUES } from '../jobs/queue.js';
+import { createGroupCommit } from '../shared/groupCommit.js';
 import { enqueue, type PipelineDeps } from './deps.js';
 import { agentDecided, receiveRecordingCallback } from './intake.js';
 import { deleteAtTwilioJob, fetchRecordingJob, notifyPayerJob, processRecordingJob, reconcileJob, type Job } from './jobs.js';
@@ -17,12 +18,23 @@ export type { PipelineDeps } from './deps.js';
 export function createRecordingPipeline(options: PipelineDeps) {
   const deps: PipelineDeps = { ...options, workDir: options.workDir ?? prepareWorkDir(options.recordingsDir) };
   const { queue } = deps;
+  // Consents given at the same moment (a busy line) get their checks queued in one statement.
+  const scheduleReconcile = createGroupCommit<{ callSid: string; attempt: number }, void>({
+    commit: async (consents) => {
+      await queue.sendMany(
+        QUEUES.reconcileRecording,
+        consents.map(({ callSid, attempt }) => ({ data: { callSid, attempt }, singletonKey: `reconcile-${callSid}`, startAfterSeconds: deps.reconcileAfterSeconds })),
+      );
+      return consents.map(() => undefined);
+    },
+  });
   return {
     onCallback: (params: Record<string, string | undefined>, query: { attempt?: string | undefined; agentConsent?: string | undefined }) =>
       receiveRecordingCallback(deps, params, query),
     agentDecided: (recordingSid: string) => agentDecided(deps, recordingSid),
     sweep: () => sweepLostWork(deps),
-    scheduleReconcile: (callSid: string, attempt: number) => enqueue.reconcile(deps, callSid, attempt, `reconcile-${callSid}`, deps.reconcileAfterSeconds),
+    /** After a consent: if no recording callback came by RECORDING_RECONCILE_SECONDS, Twilio is asked. */
+    scheduleReconcile: (callSid: string, attempt: number) => scheduleReconcile({ callSid, attempt }),
     /** Downloads (I/O) and encoding (CPU) have their own slots: a slow download holds up no encoding. */
     async startWorkers(concurrency: number, fetchConcurrency = 4): Promise<void> {
       await queue.work(QUEUES.fetchRecording, fetchConcurrency, (data, job: Job) => fetchRecordingJob(deps, data, job));

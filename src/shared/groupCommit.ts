@@ -1,0 +1,74 @@
+type Waiting<T, R> = { item: T; resolve: (result: R) => void; reject: (err: unknown) => void };
+
+export type GroupCommitOptions<T, R> = {
+  /** Commits the items together; one result per item, in order. */
+  commit: (items: T[]) => Promise<R[]>;
+  /** Items with the same key are never in flight together (the later one waits for the next group). */
+  keyOf?: (item: T) => string;
+  /** An error that belongs to some item rather than to all: the group is retried an item at a time. */
+  isItemError?: (err: unknown) => boolean;
+  maxGroup?: number;
+  maxInFlight?: number;
+};
+
+/**
+ * Group commit: an item goes to the database at once when fewer than `maxInFlight` groups are
+ * being committed; the items that arrive meanwhile wait and go together in the next group. A quiet
+ * service pays no delay; a busy one makes one statement and one WAL flush for many items.
+ */
+export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): (item: T) => Promise<R> {
+  const { commit, keyOf, isItemError } = options;
+  const maxGroup = options.maxGroup ?? 64;
+  const maxInFlight = options.maxInFlight ?? 2;
+  const queue: Waiting<T, R>[] = [];
+  const keysInFlight = new Set<string>();
+  let inFlight = 0;
+
+  function takeGroup(): Waiting<T, R>[] {
+    const group: Waiting<T, R>[] = [];
+    for (let i = 0; i < queue.length && group.length < maxGroup; ) {
+      const key = keyOf?.(queue[i]!.item);
+      if (key !== undefined) {
+        if (keysInFlight.has(key)) {
+          i++;
+          continue;
+        }
+        keysInFlight.add(key);
+      }
+      group.push(queue.splice(i, 1)[0]!);
+    }
+    return group;
+  }
+
+  async function commitOrSplit(group: Waiting<T, R>[]): Promise<void> {
+    try {
+      const results = await commit(group.map((w) => w.item));
+      group.forEach((w, i) => w.resolve(results[i]!));
+    } catch (err) {
+      if (group.length > 1 && isItemError?.(err)) {
+        for (const w of group) await commitOrSplit([w]);
+        return;
+      }
+      for (const w of group) w.reject(err);
+    }
+  }
+
+  function pump(): void {
+    while (inFlight < maxInFlight && queue.length > 0) {
+      const group = takeGroup();
+      if (group.length === 0) return; // only items whose key is in flight are waiting
+      inFlight++;
+      void commitOrSplit(group).finally(() => {
+        inFlight--;
+        if (keyOf) for (const w of group) keysInFlight.delete(keyOf(w.item));
+        pump();
+      });
+    }
+  }
+
+  return (item: T) =>
+    new Promise<R>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      pump();
+    });
+}
