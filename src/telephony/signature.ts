@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../log.js';
@@ -9,6 +10,18 @@ import type { Logger } from '../log.js';
  * internet can send them); a signed request with a repeated field is 400. Handlers get one string
  * per field.
  */
+/**
+ * The URL as configured is what Twilio signed: one HMAC, compared in constant time. Only a mismatch
+ * goes to twilio's validateRequest, which also tries the URL with and without its port and
+ * normalised (several HMACs and URL parses).
+ */
+function signedByTwilio(authToken: string, signature: string, url: string, params: Record<string, string | string[]>): boolean {
+  const expected = Buffer.from(twilio.getExpectedTwilioSignature(authToken, url, params));
+  const given = Buffer.from(signature);
+  if (expected.length === given.length && timingSafeEqual(expected, given)) return true;
+  return twilio.validateRequest(authToken, signature, url, params);
+}
+
 export function requireTwilioSignature(authToken: string, publicBaseUrl: string, log: Logger) {
   const raw = express.text({ type: () => true, limit: '64kb', defaultCharset: 'utf-8' });
   const refuse = (req: Request, res: Response, why: string) => {
@@ -27,7 +40,7 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
       for (const [k, v] of new URLSearchParams(text)) (fields[k] ??= []).push(v);
       const signed: Record<string, string | string[]> = {};
       for (const [k, vs] of Object.entries(fields)) signed[k] = vs.length === 1 ? vs[0]! : vs;
-      if (!twilio.validateRequest(authToken, signature, publicBaseUrl + req.originalUrl, signed)) return refuse(req, res, 'bad signature');
+      if (!signedByTwilio(authToken, signature, publicBaseUrl + req.originalUrl, signed)) return refuse(req, res, 'bad signature');
       const repeated = Object.keys(fields).find((k) => fields[k]!.length > 1);
       if (repeated) {
         log.warn({ path: req.path, field: repeated }, 'a signed Twilio webhook repeated a field');

@@ -13,11 +13,16 @@ type Attributes = Record<string, string | number | boolean | readonly string[] |
 /** Characters XML 1.0 does not allow at all (the builder refused them; here they are dropped). */
 const ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** Anything escapeText or escapeAttribute would change (most prompts hold none of it). */
+const NEEDS_ESCAPING = /[&<>"\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 function escapeText(text: string): string {
+  if (!NEEDS_ESCAPING.test(text)) return text;
   return text.replace(ILLEGAL, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
 }
 
 function escapeAttribute(value: string): string {
+  if (!NEEDS_ESCAPING.test(value)) return value;
   return value
     .replace(ILLEGAL, '')
     .replace(/&/g, '&amp;')
