@@ -2,7 +2,7 @@ import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
 import { TestCall } from './support/caller.js';
-import { consentTape, mediaPath, newRecordingSid, serveMedia, tapeWav, waitForConsent } from './support/recording.js';
+import { consentTape, mediaPath, newRecordingSid, postRecordingCallback, recordingCallbackParams, serveMedia, tapeWav, waitForConsent } from './support/recording.js';
 
 /**
  * Lost work found again: the sweep ends a call whose status callback was lost (abandoned, not left
@@ -63,5 +63,33 @@ describe('a consent whose recording callback never comes', () => {
     expect(consents.map((c) => c?.status)).toEqual(['ready', 'ready', 'ready']);
     expect(listed.sort()).toEqual(calls.map((c) => c.callSid).sort());
     for (const call of calls) expect((await api(app, 'GET', `/api/consents?callSid=${call.callSid}`)).json.consents).toHaveLength(1);
+  });
+});
+
+describe('a recording whose download waits for its retry', () => {
+  let quiet: TestApp;
+  beforeAll(async () => {
+    // No workers: the fetch job stays queued, as it does between retries (backoff up to 10 minutes).
+    quiet = await startTestApp({ PIPELINE_WORKERS: 'false', SWEEP_GRACE_SECONDS: '1' });
+    await api(quiet, 'POST', '/api/payers', { payerNumber: '900401', name: '홍길동', birthDate: '19940424', phone: '+821012345678' });
+  });
+  afterAll(async () => {
+    await quiet?.close();
+  });
+
+  it('is not queued a second time by the sweep; once its job is gone, it is', async () => {
+    const call = new TestCall(quiet);
+    await call.toReadback();
+    await call.press('1');
+    await call.hangup();
+    const recordingSid = newRecordingSid();
+    expect(await postRecordingCallback(quiet, recordingCallbackParams(call.callSid, recordingSid, 30))).toBe(204);
+    await quiet.db.pool.query("UPDATE recordings SET updated_at = now() - interval '1 hour' WHERE recording_sid = $1", [recordingSid]);
+    expect((await quiet.pipeline.sweep()).requeued).toBe(0);
+    // The job lost (as if its row went with a restored backup): the sweep queues the download again.
+    await quiet.db.pool.query("DELETE FROM pgboss.job WHERE name = 'recording-fetch' AND singleton_key = $1", [recordingSid]);
+    expect((await quiet.pipeline.sweep()).requeued).toBe(1);
+    const jobs = await quiet.db.pool.query("SELECT state FROM pgboss.job WHERE name = 'recording-fetch' AND singleton_key = $1", [recordingSid]);
+    expect(jobs.rows.map((r) => r.state)).toEqual(['created']);
   });
 });

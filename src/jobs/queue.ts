@@ -26,6 +26,8 @@ export type JobQueue = {
   send(queue: QueueName, data: object, options?: { singletonKey?: string; startAfterSeconds?: number; startAfter?: Date; db?: Db }): Promise<void>;
   /** Several jobs of one queue in one statement (a key already queued is skipped, as with send). */
   sendMany(queue: QueueName, jobs: { data: object; singletonKey?: string; startAfterSeconds?: number }[]): Promise<void>;
+  /** A job with this key waits (queued, or its retry due later) or runs: the work is not lost. */
+  hasUnfinished(queue: QueueName, singletonKey: string): Promise<boolean>;
   work(queue: QueueName, concurrency: number, handler: (data: any, job: { retryCount: number; retryLimit: number; id: string }) => Promise<void>): Promise<void>;
   /** A recurring job (cron, Korea time), at most one a tick however many processes run. */
   schedule(queue: QueueName, cron: string): Promise<void>;
@@ -96,6 +98,10 @@ export async function startJobQueue(connectionString: string, log: Logger, opts:
           ...(j.startAfterSeconds ? { startAfter: new Date(Date.now() + j.startAfterSeconds * 1000).toISOString() } : {}),
         })),
       );
+    },
+    async hasUnfinished(queue, singletonKey) {
+      const jobs = await boss.findJobs(queue, { key: singletonKey, limit: 100 });
+      return jobs.some((job) => job.state === 'created' || job.state === 'retry' || job.state === 'active');
     },
     async work(queue, concurrency, handler) {
       await boss.work(

@@ -1,4 +1,5 @@
 import { silentCalls, unfinishedConsents } from './consentSourcesStore.js';
+import { QUEUES } from '../jobs/queue.js';
 import { enqueue, type PipelineDeps } from './deps.js';
 import { recordingsOfCall, stalledConsentRecordings, touchRecording } from './store.js';
 
@@ -8,12 +9,19 @@ import { recordingsOfCall, stalledConsentRecordings, touchRecording } from './st
  * (listed at Twilio when no callback was stored); calls no webhook touched for long are ended.
  * Decided by what matters (is there a consent record), never by "a callback row exists".
  */
+async function hasUnfinishedJob(deps: PipelineDeps, recordingSid: string): Promise<boolean> {
+  return (await deps.queue.hasUnfinished(QUEUES.fetchRecording, recordingSid)) || (await deps.queue.hasUnfinished(QUEUES.processRecording, recordingSid));
+}
+
 export async function sweepLostWork(deps: PipelineDeps): Promise<{ requeued: number; reconciled: number; ended: number }> {
   const graceSeconds = deps.sweepGraceSeconds ?? 120;
   let requeued = 0;
   let reconciled = 0;
   let ended = 0;
   for (const rec of await stalledConsentRecordings(deps.pool, graceSeconds)) {
+    // Waiting for a retry (backoff up to 10 minutes) or running is not lost: a second job would
+    // race the first for the same recording.
+    if (await hasUnfinishedJob(deps, rec.recordingSid)) continue;
     await touchRecording(deps.pool, rec.recordingSid);
     await enqueue.fetch(deps, deps.pool, rec.recordingSid);
     requeued++;
