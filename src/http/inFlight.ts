@@ -21,7 +21,7 @@ export function inFlightRequests() {
         active--;
         if (active === 0) drained?.();
       };
-      res.once('finish', finish);
+      // 'close' follows every response, finished or cut off.
       res.once('close', finish);
       next();
     },

@@ -25,8 +25,8 @@ const GOOD_ID = /^[A-Za-z0-9._:-]{1,100}$/;
  */
 export function requestContext() {
   return (req: Request, res: Response, next: NextFunction) => {
-    const sent = req.get('x-request-id');
-    const requestId = sent && GOOD_ID.test(sent) ? sent : randomUUID();
+    const sent = req.headers['x-request-id'];
+    const requestId = typeof sent === 'string' && GOOD_ID.test(sent) ? sent : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     const context: RequestContext = { reqId: requestId };
     storage.run(context, () => next());

@@ -39,13 +39,19 @@ function sendTwiml(res: Response, twiml: string): void {
 
 /** The work's result, or an error once `ms` have passed (the work itself goes on). */
 function byDeadline<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    work.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`not answered within ${ms} ms (is the database slow?)`)), ms);
-    }),
-  ]);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not answered within ${ms} ms (is the database slow?)`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
