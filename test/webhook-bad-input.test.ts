@@ -26,6 +26,22 @@ describe('Twilio signature', () => {
     expect(app.logs.some((l) => l.includes('bad Twilio signature'))).toBe(true);
   });
 
+  it('field names such as __proto__ or constructor, signed or not, get an answer and do not stop the service', async () => {
+    for (const body of ['__proto__=1', 'constructor=1&toString=2', '__proto__=1&__proto__=2', 'hasOwnProperty=x&CallSid=CA1']) {
+      const res = await fetch(`${app.url}/twilio/voice`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': 'forged' }, body });
+      expect(res.status, body).toBe(403);
+    }
+    const call = new TestCall(app);
+    const params: Record<string, string> = Object.assign(Object.create(null), { CallSid: call.callSid, From: call.from, To: call.to, constructor: 'y' });
+    params['__proto__'] = 'x'; // an own field named __proto__ (the object has no prototype)
+    const signed = await postSigned(app, '/twilio/voice', params);
+    expect(signed.status).toBe(200);
+    expect(await signed.text()).toContain('고객센터입니다');
+    const pageQuery = await fetch(`${app.url}/api/consents?__proto__=1&constructor=2`, { headers: { Authorization: `Bearer ${app.config.adminToken}` } });
+    expect(pageQuery.status).toBeLessThan(500);
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+
   it('checks the signature against PUBLIC_BASE_URL, not the Host header', async () => {
     const params = { CallSid: newCallSid(), From: '+821012345678', To: '+8215880000' };
     const signedForHost = twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, `${app.url}/twilio/voice`, params);

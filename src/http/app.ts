@@ -45,7 +45,8 @@ export function createHttpApp(parts: {
   // it in Korean on the page itself (the consent search's "같은 검색 조건이 두 번 들어 있습니다").
   app.use((req, res, next) => {
     const params = req.query as unknown as URLSearchParams;
-    const out: Record<string, string | string[]> = {};
+    // No prototype: a parameter named __proto__ or constructor is a parameter like any other.
+    const out: Record<string, string | string[]> = Object.create(null);
     for (const [k, v] of params) {
       const before = out[k];
       if (before === undefined) {

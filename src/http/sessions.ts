@@ -20,7 +20,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** The request's cookies; a value that is not valid percent-encoding is kept as sent (never a 500). */
 export function cookies(req: Request): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // a cookie named __proto__ is just a cookie
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
     if (i <= 0) continue;

@@ -25,7 +25,7 @@ function queryParam(req: Request, name: string): string | undefined {
 
 /** Only string fields reach the handlers; repeated or nested fields are dropped. */
 function params(req: Request): WebhookParams {
-  const out: WebhookParams = {};
+  const out: WebhookParams = Object.create(null);
   const body = (req.body ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v;
   return out;

@@ -36,18 +36,24 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
       const text = typeof req.body === 'string' ? req.body : '';
       const type = req.header('Content-Type') ?? '';
       if (text !== '' && !/^application\/x-www-form-urlencoded\b/i.test(type)) return refuse(req, res, 'not a form');
-      const fields: Record<string, string[]> = {};
-      for (const [k, v] of new URLSearchParams(text)) (fields[k] ??= []).push(v);
-      const signed: Record<string, string | string[]> = {};
-      for (const [k, vs] of Object.entries(fields)) signed[k] = vs.length === 1 ? vs[0]! : vs;
+      // Field names are the sender's: a Map (and objects without a prototype) so that __proto__,
+      // constructor and the like are names like any other, before the signature is even checked.
+      const fields = new Map<string, string[]>();
+      for (const [k, v] of new URLSearchParams(text)) {
+        const values = fields.get(k);
+        if (values) values.push(v);
+        else fields.set(k, [v]);
+      }
+      const signed: Record<string, string | string[]> = Object.create(null);
+      for (const [k, vs] of fields) signed[k] = vs.length === 1 ? vs[0]! : vs;
       if (!signedByTwilio(authToken, signature, publicBaseUrl + req.originalUrl, signed)) return refuse(req, res, 'bad signature');
-      const repeated = Object.keys(fields).find((k) => fields[k]!.length > 1);
+      const repeated = [...fields].find(([, vs]) => vs.length > 1)?.[0];
       if (repeated) {
-        log.warn({ path: req.path, field: repeated }, 'a signed Twilio webhook repeated a field');
-        res.status(400).type('text/plain').send(`repeated field ${repeated}`);
+        log.warn({ path: req.path, field: repeated.slice(0, 40) }, 'a signed Twilio webhook repeated a field');
+        res.status(400).type('text/plain').send(`repeated field ${repeated.slice(0, 40)}`);
         return;
       }
-      req.body = Object.fromEntries(Object.entries(fields).map(([k, vs]) => [k, vs[0]!]));
+      req.body = signed;
       next();
     });
   };
