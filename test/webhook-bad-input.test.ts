@@ -210,3 +210,33 @@ describe('writes of several calls committed together', () => {
     expect((await app.db.pool.query('SELECT 1 FROM call_events WHERE call_sid = $1', [good[0]])).rowCount).toBe(1);
   });
 });
+
+describe('a write held up in the database', () => {
+  it("does not hold up other calls' webhooks: they are answered, and applied, at once", async () => {
+    const stuck = new TestCall(app);
+    await stuck.start();
+    const other = new TestCall(app);
+    await other.toReadback();
+    // Another transaction holds the stuck call's row (a lock, a slow disk, a connection gone quiet).
+    const locker = await app.db.pool.connect();
+    let held: Promise<unknown> | undefined;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM calls WHERE call_sid = $1 FOR UPDATE', [stuck.callSid]);
+      held = stuck.press('2').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      await other.press('1');
+      // The caller hears the choice announced, not the apology at the webhook deadline.
+      expect(other.text()).toContain('1번을 선택하셨습니다');
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    await held;
+    // Whatever the caller heard is what was applied: no consent turn written after its apology.
+    const record = (await api(app, 'GET', `/api/calls/${other.callSid}`)).json;
+    expect(other.text().includes('1번을 선택하셨습니다')).toBe(record.events.some((e: any) => e.detail?.evidence === 'consentAnnouncement'));
+  });
+});

@@ -9,6 +9,12 @@ export type GroupCommitOptions<T, R> = {
   isItemError?: (err: unknown) => boolean;
   maxGroup?: number;
   maxInFlight?: number;
+  /**
+   * A group in flight longer than this (a row lock, a connection gone quiet) no longer counts
+   * against maxInFlight: the other items go on in a statement of their own instead of waiting
+   * behind it past their webhook's deadline. Its keys stay in flight.
+   */
+  stallMs?: number;
 };
 
 /**
@@ -20,6 +26,7 @@ export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): (ite
   const { commit, keyOf, isItemError } = options;
   const maxGroup = options.maxGroup ?? 64;
   const maxInFlight = options.maxInFlight ?? 2;
+  const stallMs = options.stallMs ?? 500;
   const queue: Waiting<T, R>[] = [];
   const keysInFlight = new Set<string>();
   let inFlight = 0;
@@ -58,8 +65,16 @@ export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): (ite
       const group = takeGroup();
       if (group.length === 0) return; // only items whose key is in flight are waiting
       inFlight++;
-      void commitOrSplit(group).finally(() => {
+      let counted = true;
+      const stalled = setTimeout(() => {
+        counted = false;
         inFlight--;
+        pump();
+      }, stallMs);
+      stalled.unref?.();
+      void commitOrSplit(group).finally(() => {
+        clearTimeout(stalled);
+        if (counted) inFlight--;
         if (keyOf) for (const w of group) keysInFlight.delete(keyOf(w.item));
         pump();
       });
