@@ -1,8 +1,10 @@
+import { createSecretKey } from 'node:crypto';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWriteBatcher } from '../src/calls/writeBatcher.js';
 import type { CallState } from '../src/scenario/engine.js';
 import { parseTwiml } from '../src/simulator/twimlParser.js';
+import { twilioSignature } from '../src/telephony/signature.js';
 import { api, PUBLIC_BASE_URL, postSigned, startTestApp, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
 import { newCallSid, TestCall } from './support/caller.js';
 
@@ -24,6 +26,25 @@ describe('Twilio signature', () => {
     const wrongToken = await postSigned(app, '/twilio/voice', params, 'another-token-0123456789abcdef');
     expect(wrongToken.status).toBe(403);
     expect(app.logs.some((l) => l.includes('bad Twilio signature'))).toBe(true);
+  });
+
+  it('the signature is computed as twilio computes it, for any fields (repeated, unicode, empty, odd names)', () => {
+    const key = createSecretKey(Buffer.from(TEST_AUTH_TOKEN, 'utf8'));
+    const url = `${PUBLIC_BASE_URL}/twilio/voice/gather?turn=3&x=%20y`;
+    const cases: [string, string][][] = [
+      [],
+      [['CallSid', newCallSid()], ['Digits', '1'], ['From', '+821012345678']],
+      [['SpeechResult', '예, 동의합니다 😀'], ['Confidence', '0.93'], ['Empty', '']],
+      [['Digits', '2'], ['Digits', '1'], ['Digits', '2'], ['a', 'b'], ['A', 'c'], ['_', '=&']],
+      [['__proto__', 'x'], ['constructor', 'y'], ['toString', 'z']],
+    ];
+    for (const pairs of cases) {
+      const fields = new Map<string, string[]>();
+      for (const [k, v] of pairs) fields.set(k, [...(fields.get(k) ?? []), v]);
+      const params: Record<string, string | string[]> = Object.create(null);
+      for (const [k, vs] of fields) params[k] = vs.length === 1 ? vs[0]! : vs;
+      expect(twilioSignature(key, url, fields)).toBe(twilio.getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, params));
+    }
   });
 
   it('field names such as __proto__ or constructor, signed or not, get an answer and do not stop the service', async () => {

@@ -1,7 +1,23 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../log.js';
+
+/**
+ * X-Twilio-Signature as Twilio computes it (twilio's getExpectedTwilioSignature): HMAC-SHA1 of the
+ * URL followed by every field name and value, names sorted, a repeated field's distinct values
+ * sorted. Here with the auth token as a prepared key: a key given as a string costs the HMAC five
+ * times as much to set up, a fifth of a webhook's signature check.
+ */
+export function twilioSignature(key: KeyObject, url: string, fields: Map<string, string[]>): string {
+  let data = url;
+  for (const name of [...fields.keys()].sort()) {
+    const values = fields.get(name)!;
+    if (values.length === 1) data += name + values[0];
+    else for (const value of [...new Set(values)].sort()) data += name + value;
+  }
+  return createHmac('sha1', key).update(data, 'utf8').digest('base64');
+}
 
 /**
  * Twilio's webhooks: the raw body is read, and X-Twilio-Signature is checked against the public URL
@@ -9,20 +25,19 @@ import type { Logger } from '../log.js';
  * Unsigned, wrongly signed or malformed requests are 403 (a warning, not an error: anyone on the
  * internet can send them); a signed request with a repeated field is 400. Handlers get one string
  * per field.
- */
-/**
+ *
  * The URL as configured is what Twilio signed: one HMAC, compared in constant time. Only a mismatch
  * goes to twilio's validateRequest, which also tries the URL with and without its port and
  * normalised (several HMACs and URL parses).
  */
-function signedByTwilio(authToken: string, signature: string, url: string, params: Record<string, string | string[]>): boolean {
-  const expected = Buffer.from(twilio.getExpectedTwilioSignature(authToken, url, params));
-  const given = Buffer.from(signature);
-  if (expected.length === given.length && timingSafeEqual(expected, given)) return true;
-  return twilio.validateRequest(authToken, signature, url, params);
-}
-
 export function requireTwilioSignature(authToken: string, publicBaseUrl: string, log: Logger) {
+  const key = createSecretKey(Buffer.from(authToken, 'utf8'));
+  const signedByTwilio = (signature: string, url: string, fields: Map<string, string[]>, params: Record<string, string | string[]>): boolean => {
+    const expected = Buffer.from(twilioSignature(key, url, fields));
+    const given = Buffer.from(signature);
+    if (expected.length === given.length && timingSafeEqual(expected, given)) return true;
+    return twilio.validateRequest(authToken, signature, url, params);
+  };
   const raw = express.text({ type: () => true, limit: '64kb', defaultCharset: 'utf-8' });
   const refuse = (req: Request, res: Response, why: string) => {
     log.warn({ path: req.path, ip: req.ip, why }, 'rejected a request with a bad Twilio signature');
@@ -46,7 +61,7 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
       }
       const signed: Record<string, string | string[]> = Object.create(null);
       for (const [k, vs] of fields) signed[k] = vs.length === 1 ? vs[0]! : vs;
-      if (!signedByTwilio(authToken, signature, publicBaseUrl + req.originalUrl, signed)) return refuse(req, res, 'bad signature');
+      if (!signedByTwilio(signature, publicBaseUrl + req.originalUrl, fields, signed)) return refuse(req, res, 'bad signature');
       const repeated = [...fields].find(([, vs]) => vs.length > 1)?.[0];
       if (repeated) {
         log.warn({ path: req.path, field: repeated.slice(0, 40) }, 'a signed Twilio webhook repeated a field');
