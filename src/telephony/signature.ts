@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import getRawBody from 'raw-body';
 import twilio from 'twilio';
 import type { Logger } from '../log.js';
 
@@ -30,6 +31,9 @@ export function twilioSignature(key: KeyObject, url: string, fields: Map<string,
  * goes to twilio's validateRequest, which also tries the URL with and without its port and
  * normalised (several HMACs and URL parses).
  */
+/** Twilio's form posts are a few hundred bytes. */
+const MAX_BODY_BYTES = 64 * 1024;
+
 export function requireTwilioSignature(authToken: string, publicBaseUrl: string, log: Logger) {
   const key = createSecretKey(Buffer.from(authToken, 'utf8'));
   const signedByTwilio = (signature: string, url: string, fields: Map<string, string[]>, params: Record<string, string | string[]>): boolean => {
@@ -38,7 +42,6 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
     if (expected.length === given.length && timingSafeEqual(expected, given)) return true;
     return twilio.validateRequest(authToken, signature, url, params);
   };
-  const raw = express.text({ type: () => true, limit: '64kb', defaultCharset: 'utf-8' });
   const refuse = (req: Request, res: Response, why: string) => {
     log.warn({ path: req.path, ip: req.ip, why }, 'rejected a request with a bad Twilio signature');
     res.status(403).type('text/plain').send('invalid Twilio signature');
@@ -46,9 +49,10 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
   return (req: Request, res: Response, next: NextFunction): void => {
     const signature = req.header('X-Twilio-Signature');
     if (!signature) return refuse(req, res, 'unsigned');
-    raw(req, res, (err?: unknown) => {
+    // The body as bytes (raw-body: a length limit, and an error for a body cut short), read as UTF-8.
+    getRawBody(req, { limit: MAX_BODY_BYTES, length: req.headers['content-length'] }, (err, body) => {
       if (err) return refuse(req, res, 'unreadable body');
-      const text = typeof req.body === 'string' ? req.body : '';
+      const text = body.toString('utf8');
       const type = req.header('Content-Type') ?? '';
       if (text !== '' && !/^application\/x-www-form-urlencoded\b/i.test(type)) return refuse(req, res, 'not a form');
       // Field names are the sender's: a Map (and objects without a prototype) so that __proto__,
