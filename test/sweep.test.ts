@@ -11,12 +11,17 @@ import { consentTape, mediaPath, newRecordingSid, postRecordingCallback, recordi
  */
 
 let app: TestApp;
+/** No workers: a fetch job stays queued, as it does between retries (backoff up to 10 minutes). */
+let quiet: TestApp;
 beforeAll(async () => {
+  // Both apps start before either does any work (as the two-instance tests do).
   app = await startTestApp({ SILENT_CALL_SECONDS: '60', RECORDING_RECONCILE_SECONDS: '1', JOB_POLL_SECONDS: '0.5' });
-  await api(app, 'POST', '/api/payers', { payerNumber: '900400', name: '홍길동', birthDate: '19940424', phone: '+821012345678' });
+  quiet = await startTestApp({ PIPELINE_WORKERS: 'false', SWEEP_GRACE_SECONDS: '1' });
+  for (const a of [app, quiet]) await api(a, 'POST', '/api/payers', { payerNumber: '900400', name: '홍길동', birthDate: '19940424', phone: '+821012345678' });
 });
 afterAll(async () => {
   await app?.close();
+  await quiet?.close();
 });
 
 describe('the sweep', () => {
@@ -67,16 +72,6 @@ describe('a consent whose recording callback never comes', () => {
 });
 
 describe('a recording whose download waits for its retry', () => {
-  let quiet: TestApp;
-  beforeAll(async () => {
-    // No workers: the fetch job stays queued, as it does between retries (backoff up to 10 minutes).
-    quiet = await startTestApp({ PIPELINE_WORKERS: 'false', SWEEP_GRACE_SECONDS: '1' });
-    await api(quiet, 'POST', '/api/payers', { payerNumber: '900401', name: '홍길동', birthDate: '19940424', phone: '+821012345678' });
-  });
-  afterAll(async () => {
-    await quiet?.close();
-  });
-
   it('is not queued a second time by the sweep; once its job is gone, it is', async () => {
     const call = new TestCall(quiet);
     await call.toReadback();
