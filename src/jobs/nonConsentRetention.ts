@@ -3,7 +3,8 @@ import type pg from 'pg';
 import { logAccess } from '../audit/accessLog.js';
 import { withTransaction } from '../db/database.js';
 import type { Logger } from '../log.js';
-import { callsWithoutConsent, deleteCallWithoutConsent, deleteRequestWithoutCall, requestsWithoutCall } from './nonConsentStore.js';
+import { callsWithoutConsent, deleteRequestWithoutCall, requestsWithoutCall } from './nonConsentStore.js';
+import { allowPurge, purgeCall, recordingFilesOfCall } from './retentionStore.js';
 
 /**
  * Purges, NON_CONSENT_RETENTION_DAYS after they began, the calls, events, recordings, marked parts
@@ -15,7 +16,10 @@ export async function purgeNonConsents(pool: pg.Pool, days: number, log: Logger,
   const calls: string[] = [];
   for (const callSid of await callsWithoutConsent(pool, cutoff, 1000)) {
     const files = await withTransaction(pool, async (client) => {
-      const f = await deleteCallWithoutConsent(client, callSid);
+      // The same purge as a consent's call when its retention runs out (retentionStore.ts).
+      await allowPurge(client);
+      const f = await recordingFilesOfCall(client, callSid);
+      await purgeCall(client, callSid);
       await logAccess(client, { actor: 'retention', action: 'purge-non-consent', target: `call:${callSid}`, remote: undefined, detail: { days } });
       return f;
     });
