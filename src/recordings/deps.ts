@@ -48,6 +48,10 @@ export const enqueue = {
   deleteAtTwilio: (deps: PipelineDeps, db: Db, recordingSid: string) =>
     deps.queue.send(QUEUES.deleteAtTwilio, { recordingSid }, { singletonKey: `delete-${recordingSid}`, db }),
   notify: (deps: PipelineDeps, consentId: string) => deps.queue.send(QUEUES.notifyPayer, { consentId }, { singletonKey: `notify-${consentId}` }),
-  reconcile: (deps: PipelineDeps, callSid: string, attempt: number, key: string, startAfterSeconds?: number) =>
-    deps.queue.send(QUEUES.reconcileRecording, { callSid, attempt }, { singletonKey: key, ...(startAfterSeconds ? { startAfterSeconds } : {}) }),
+  /** Checks of consented calls' recordings, several in one statement. */
+  reconcile: (deps: PipelineDeps, checks: { callSid: string; attempt: number; key: string; startAfterSeconds?: number }[]) =>
+    deps.queue.sendMany(
+      QUEUES.reconcileRecording,
+      checks.map((c) => ({ data: { callSid: c.callSid, attempt: c.attempt }, singletonKey: c.key, ...(c.startAfterSeconds ? { startAfterSeconds: c.startAfterSeconds } : {}) })),
+    ),
 };

@@ -21,10 +21,7 @@ export function createRecordingPipeline(options: PipelineDeps) {
   // Consents given at the same moment (a busy line) get their checks queued in one statement.
   const scheduleReconcile = createGroupCommit<{ callSid: string; attempt: number }, void>({
     commit: async (consents) => {
-      await queue.sendMany(
-        QUEUES.reconcileRecording,
-        consents.map(({ callSid, attempt }) => ({ data: { callSid, attempt }, singletonKey: `reconcile-${callSid}`, startAfterSeconds: deps.reconcileAfterSeconds })),
-      );
+      await enqueue.reconcile(deps, consents.map(({ callSid, attempt }) => ({ callSid, attempt, key: `reconcile-${callSid}`, startAfterSeconds: deps.reconcileAfterSeconds })));
       return consents.map(() => undefined);
     },
   });

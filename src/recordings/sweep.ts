@@ -30,7 +30,7 @@ export async function sweepLostWork(deps: PipelineDeps): Promise<{ requeued: num
     const pending = (await recordingsOfCall(deps.pool, c.callSid)).filter((r) => r.pipeline === 'pending' && r.purpose === 'consent');
     if (pending.length) continue; // re-queued above, or still within its grace
     // Its own key: the reconcile scheduled at the consent may still be waiting (RECORDING_RECONCILE_SECONDS).
-    await enqueue.reconcile(deps, c.callSid, c.attempt, `sweep-${c.callSid}`);
+    await enqueue.reconcile(deps, [{ callSid: c.callSid, attempt: c.attempt, key: `sweep-${c.callSid}` }]);
     reconciled++;
   }
   if (deps.endSilentCall) {
