@@ -56,7 +56,7 @@ function unhandledQuery(query: never): never {
   throw new Error(`the engine asked a query this edge does not answer: ${(query as Query).kind}`);
 }
 
-/** Runs the webhooks of a call: one transaction a turn, the call's row locked, its events appended. */
+/** Runs the webhooks of a call: one write a turn, guarded by the version read, with the turn's events (committed in groups). */
 export function createCallService(deps: CallServiceDeps) {
   const { pool, scenarios, log } = deps;
   const write = createWriteBatcher(pool);
