@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { PayerInput } from './payers.js';
+import type { PayerSnapshot } from './snapshot.js';
 
 /** The `payers` table: the organisation's customers. Every payer SQL statement lives here. */
 
@@ -12,15 +13,8 @@ type PayerRow = {
   amount_due: number | null;
 };
 
-/** A payer on file (the engine's PayerSnapshot has the same shape); absent fields are undefined, not null. */
-export type Payer = {
-  payerNumber: string;
-  name: string;
-  birthDate: string;
-  phone: string;
-  businessNumber?: string | undefined;
-  amountDue?: number | undefined;
-};
+/** A payer on file: the shape a call sees it in (snapshot.ts); absent fields are undefined, not null. */
+export type Payer = PayerSnapshot;
 
 function toPayer(row: PayerRow): Payer {
   return {
