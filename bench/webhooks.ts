@@ -4,9 +4,10 @@ import { runBench, scratchDatabase } from './scratch.js';
  *
  * Whole consent calls (menu, identity, holder, account, readback, consent, hang-up) from N
  * concurrent callers against the service run as in production (a ROLE=web process and a
- * ROLE=worker process), signed as Twilio signs; in the same run, the same number of requests
- * against a bare express route returning TwiML of the same size, taking turns with the service
- * round by round (a shared machine's speed drifts). Prints p50/p99 latency and throughput for
+ * ROLE=worker process), signed as Twilio signs; in the same run, the same calls against a bare
+ * express route answering each webhook with the TwiML the service answered it with (so the load
+ * generator's own work is the same on both sides), taking turns with the service round by round
+ * (a shared machine's speed drifts). Prints p50/p99 latency and throughput for
  * each, their ratio by round and its median, and the CPU per request of each side, for the
  * embedded database and (when reachable) the machine's PostgreSQL.
  */
@@ -89,7 +90,10 @@ export function summarise(latencies: number[], seconds: number): Stats {
   return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1]!, perSecond: latencies.length / seconds, requests: latencies.length };
 }
 
-export async function signedPost(base: string, pathAndQuery: string, params: Record<string, string>, latencies: number[]): Promise<string> {
+/** What a call's webhooks were answered with, by path and query ('' for no content). */
+export type Answers = Map<string, string>;
+
+export async function signedPost(base: string, pathAndQuery: string, params: Record<string, string>, latencies: number[], answers?: Answers): Promise<string> {
   const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, PUBLIC + pathAndQuery, params);
   const t0 = performance.now();
   const res = await fetch(base + pathAndQuery, {
@@ -100,6 +104,7 @@ export async function signedPost(base: string, pathAndQuery: string, params: Rec
   const text = await res.text();
   latencies.push(performance.now() - t0);
   if (res.status >= 300) throw new Error(`HTTP ${res.status} on ${pathAndQuery}`);
+  answers?.set(pathAndQuery, text);
   return text;
 }
 
@@ -109,20 +114,17 @@ export function nextAction(twiml: string): string {
   return m[1]!.replace(/&amp;/g, '&').slice(PUBLIC.length);
 }
 
-/** One whole consent call; returns the size of the readback response (for the bare route). */
-export async function wholeCall(base: string, n: number, latencies: number[], think = 0, callSid = `CA${randomBytes(16).toString('hex')}`): Promise<number> {
+/** One whole consent call; `answers` (when given) records what each webhook was answered with. */
+export async function wholeCall(base: string, n: number, latencies: number[], think = 0, callSid = `CA${randomBytes(16).toString('hex')}`, answers?: Answers): Promise<void> {
   const p = { CallSid: callSid, AccountSid: SID, From: `+8210${String(10_000_000 + (n % 1000)).slice(0, 8)}`, To: '+8215880000' };
   if (think) await sleep(think * 2 * Math.random()); // calls arrive spread out, not all at one instant
-  let twiml = await signedPost(base, '/twilio/voice', p, latencies);
-  let readbackSize = 0;
+  let twiml = await signedPost(base, '/twilio/voice', p, latencies, answers);
   for (const digits of ['2', '19900101', '08175023332200333', '1']) {
     if (think) await sleep(think * (0.5 + Math.random()));
-    twiml = await signedPost(base, nextAction(twiml), { ...p, Digits: digits }, latencies);
-    if (digits.startsWith('081')) readbackSize = twiml.length;
+    twiml = await signedPost(base, nextAction(twiml), { ...p, Digits: digits }, latencies, answers);
   }
   if (!twiml.includes('1번을 선택하셨습니다')) throw new Error('call did not end in consent');
-  await signedPost(base, '/twilio/status', { ...p, CallStatus: 'completed' }, latencies);
-  return readbackSize;
+  await signedPost(base, '/twilio/status', { ...p, CallStatus: 'completed' }, latencies, answers);
 }
 
 export async function runPool(total: number, concurrency: number, job: (i: number) => Promise<unknown>): Promise<number> {
@@ -153,6 +155,7 @@ type BenchResult = {
   bare: Stats;
   paced: Stats;
   barePaced: Stats;
+  /** Bytes of TwiML a call is answered with, all its webhooks together. */
   size: number;
   serviceCpu: CpuSample;
   bareCpu: CpuSample;
@@ -192,27 +195,23 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
     worker = startProcess('src/main.ts', { ...serviceEnv, PORT: String(workerPort), ROLE: 'worker' });
     await waitFor(`http://127.0.0.1:${workerPort}/healthz`, worker);
     await seedPayers(base);
-    let size = 0;
-    await runPool(20, 10, async (i) => {
-      size = Math.max(size, await wholeCall(base, i, [])); // warm-up
-    });
+    const answers: Answers = new Map();
+    await wholeCall(base, 0, [], 0, undefined, answers);
+    await runPool(20, 10, (i) => wholeCall(base, i, [])); // warm-up
+    const size = [...answers.values()].reduce((sum, twiml) => sum + Buffer.byteLength(twiml), 0);
 
     // The bare route beside it, idle while the service is measured and the other way round, so
     // that both are measured on the machine as it is at that moment.
     const barePort = await freePort();
-    bare = startProcess('bench/bareRoute.ts', { PORT: String(barePort), TWIML_BYTES: String(size) });
+    bare = startProcess('bench/bareRoute.ts', { PORT: String(barePort), TWIML_BY_PATH: JSON.stringify(Object.fromEntries(answers)) });
     const bareBase = `http://127.0.0.1:${barePort}`;
-    const barePost = (out: number[]) => signedPost(bareBase, '/twiml', { CallSid: `CA${'0'.repeat(32)}`, Digits: '1', From: '+821000000000' }, out);
     await waitFor(`${bareBase}/healthz`, bare);
-    await runPool(200, 10, () => barePost([]));
+    await runPool(40, 10, (i) => wholeCall(bareBase, i, [])); // warm-up
 
     const pacedLatencies: number[] = [];
     const pacedSeconds = await runPool(PACED_CALLS, CALLERS, (i) => wholeCall(base, 100_000 + i, pacedLatencies, THINK_MS));
     const barePacedLatencies: number[] = [];
-    const barePacedSeconds = await runPool(pacedLatencies.length, CALLERS, async () => {
-      await sleep(THINK_MS * (0.5 + Math.random()));
-      await barePost(barePacedLatencies);
-    });
+    const barePacedSeconds = await runPool(PACED_CALLS, CALLERS, (i) => wholeCall(bareBase, 100_000 + i, barePacedLatencies, THINK_MS));
 
     const latencies: number[] = [];
     const bareLatencies: number[] = [];
@@ -231,10 +230,10 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
 
       const bareBefore = bareLatencies.length;
       const bareCpuBefore = sampleCpu([bare.pid]);
-      const bareRoundSeconds = await runPool(requests, CALLERS, () => barePost(bareLatencies));
+      const bareRoundSeconds = await runPool(callsPerRound, CALLERS, (i) => wholeCall(bareBase, round * callsPerRound + i, bareLatencies));
       bareCpu = addCpu(bareCpu, cpuPerRequest(bareCpuBefore, sampleCpu([bare.pid]), requests), bareBefore, requests);
 
-      ratios.push(requests / roundSeconds / (requests / bareRoundSeconds));
+      ratios.push(bareRoundSeconds / roundSeconds);
       seconds += roundSeconds;
       bareSeconds += bareRoundSeconds;
     }
@@ -297,7 +296,7 @@ async function main(): Promise<void> {
     console.log(`    bare TwiML route : ${fmt(r.barePaced)}`);
     console.log(`  saturated: ${CALLERS} callers sending the next webhook as soon as the last is answered, ${ROUNDS} rounds taking turns with the bare route`);
     console.log(`    service webhooks : ${fmt(r.service)}`);
-    console.log(`    bare TwiML route : ${fmt(r.bare)}  (${r.size} bytes of TwiML)`);
+    console.log(`    bare TwiML route : ${fmt(r.bare)}  (the service's answers, ${r.size} bytes of TwiML a call)`);
     const ratio = median(r.ratios);
     console.log(`    throughput ratio service/bare by round: ${r.ratios.map((x) => x.toFixed(2)).join(', ')}; median ${ratio.toFixed(2)}`);
     console.log(`    service (web + worker) ${fmtCpu(r.serviceCpu)}`);

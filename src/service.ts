@@ -239,12 +239,14 @@ export async function startService(config: Config, options: { logger?: Logger; r
      * Stops in order: no new connections; the requests in flight (a caller's webhook) finish within
      * SHUTDOWN_GRACE_SECONDS; the job workers stop taking jobs, and a job still running when its
      * grace ends is handed back (failed, so that another worker retries it at once); then the pool.
+     * The recording checks the finished webhooks scheduled are inserted before the queue stops.
      */
     async close() {
       const graceMs = config.shutdownGraceSeconds * 1000;
       const { unfinished } = await inFlight.drain(server, graceMs);
       if (unfinished) log.warn({ unfinished }, 'stopping: requests still unanswered after the grace period were cut');
       if (metricsServer) await new Promise<void>((resolve) => metricsServer.server.close(() => resolve()));
+      await Promise.race([pipeline.flushScheduled(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
       await queue.stop(Math.min(5000, Math.max(1000, graceMs)));
       await stopAudioWorker();
       await db.close();

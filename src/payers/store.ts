@@ -32,8 +32,10 @@ const UPSERT = `INSERT INTO payers (payer_number, name, birth_date, phone, busin
   ON CONFLICT (payer_number) DO UPDATE SET name = $2, birth_date = $3, phone = $4,
     business_number = $5, amount_due = $6, updated_at = now()
   RETURNING (xmax = 0) AS inserted`;
-const BY_NUMBER = 'SELECT * FROM payers WHERE payer_number = $1';
-const BY_PHONE = 'SELECT * FROM payers WHERE phone = $1 LIMIT 5';
+const COLUMNS = 'payer_number, name, birth_date, phone, business_number, amount_due';
+/** Asked by the webhooks (every call, every identity step): prepared once per connection, by name. */
+const BY_NUMBER = { name: 'payer-by-number', text: `SELECT ${COLUMNS} FROM payers WHERE payer_number = $1` };
+const BY_PHONE = { name: 'payers-by-phone', text: `SELECT ${COLUMNS} FROM payers WHERE phone = $1 LIMIT 5` };
 const BY_NAME_AND_BIRTH_DATE = 'SELECT * FROM payers WHERE name = $1 AND birth_date = $2 ORDER BY (phone = $3) DESC LIMIT 3';
 const BY_NAME_AND_BIRTH_DATE_IN_ORDER = 'SELECT * FROM payers WHERE name = $1 AND birth_date = $2 ORDER BY payer_number LIMIT $3';
 const SEARCH = `SELECT * FROM payers
@@ -46,13 +48,13 @@ export async function upsertPayer(db: Db, p: PayerInput): Promise<boolean> {
 }
 
 export async function findPayer(db: Db, payerNumber: string): Promise<Payer | undefined> {
-  const r = await db.query<PayerRow>(BY_NUMBER, [payerNumber]);
+  const r = await db.query<PayerRow>({ ...BY_NUMBER, values: [payerNumber] });
   return r.rows[0] ? toPayer(r.rows[0]) : undefined;
 }
 
 /** At most five payers with this phone (the ARS finds the caller by the calling number). */
 export async function findPayersByPhone(db: Db, phone: string): Promise<Payer[]> {
-  return (await db.query<PayerRow>(BY_PHONE, [phone])).rows.map(toPayer);
+  return (await db.query<PayerRow>({ ...BY_PHONE, values: [phone] })).rows.map(toPayer);
 }
 
 /** At most three payers with this name and birth date, the one with this phone first. */

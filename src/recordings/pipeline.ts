@@ -24,6 +24,10 @@ export function createRecordingPipeline(options: PipelineDeps) {
       await enqueue.reconcile(deps, consents.map(({ callSid, attempt }) => ({ callSid, attempt, key: `reconcile-${callSid}`, startAfterSeconds: deps.reconcileAfterSeconds })));
       return consents.map(() => undefined);
     },
+    // The check runs RECORDING_RECONCILE_SECONDS later: waiting half a second for other consents
+    // costs it nothing and makes one insert of many. Lost with the process meanwhile, the sweep
+    // still re-drives the consent (unfinishedConsents).
+    lingerMs: 500,
   });
   return {
     onCallback: (params: Record<string, string | undefined>, query: { attempt?: string | undefined; agentConsent?: string | undefined }) =>
@@ -32,6 +36,8 @@ export function createRecordingPipeline(options: PipelineDeps) {
     sweep: () => sweepLostWork(deps),
     /** After a consent: if no recording callback came by RECORDING_RECONCILE_SECONDS, Twilio is asked. */
     scheduleReconcile: (callSid: string, attempt: number) => scheduleReconcile({ callSid, attempt }),
+    /** Inserts the checks still waiting to be scheduled (a stopping process). */
+    flushScheduled: () => scheduleReconcile.flush(),
     /** Downloads (I/O) and encoding (CPU) have their own slots: a slow download holds up no encoding. */
     async startWorkers(concurrency: number, fetchConcurrency = 4): Promise<void> {
       await queue.work(QUEUES.fetchRecording, fetchConcurrency, (data, job: Job) => fetchRecordingJob(deps, data, job));

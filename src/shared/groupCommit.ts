@@ -15,6 +15,17 @@ export type GroupCommitOptions<T, R> = {
    * behind it past their webhook's deadline. Its keys stay in flight.
    */
   stallMs?: number;
+  /**
+   * Items wait up to this long for others to join their group (0: none). For work that is not
+   * waited on and runs later anyway (a check scheduled minutes ahead): many items, one statement.
+   */
+  lingerMs?: number;
+};
+
+/** Adds an item; resolves with its result once its group is committed. */
+export type GroupCommit<T, R> = ((item: T) => Promise<R>) & {
+  /** Commits what is waiting now (a lingering group too) and waits for every group in flight. */
+  flush(): Promise<void>;
 };
 
 /**
@@ -22,14 +33,17 @@ export type GroupCommitOptions<T, R> = {
  * being committed; the items that arrive meanwhile wait and go together in the next group. A quiet
  * service pays no delay; a busy one makes one statement and one WAL flush for many items.
  */
-export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): (item: T) => Promise<R> {
+export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): GroupCommit<T, R> {
   const { commit, keyOf, isItemError } = options;
   const maxGroup = options.maxGroup ?? 64;
   const maxInFlight = options.maxInFlight ?? 2;
   const stallMs = options.stallMs ?? 500;
+  const lingerMs = options.lingerMs ?? 0;
   const queue: Waiting<T, R>[] = [];
   const keysInFlight = new Set<string>();
+  const groupsInFlight = new Set<Promise<void>>();
   let inFlight = 0;
+  let lingering: ReturnType<typeof setTimeout> | undefined;
 
   function takeGroup(): Waiting<T, R>[] {
     const group: Waiting<T, R>[] = [];
@@ -60,7 +74,17 @@ export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): (ite
     }
   }
 
-  function pump(): void {
+  function pump(now = false): void {
+    if (lingerMs > 0 && !now && queue.length > 0 && queue.length < maxGroup) {
+      lingering ??= setTimeout(() => {
+        lingering = undefined;
+        pump(true);
+      }, lingerMs);
+      lingering.unref?.();
+      return;
+    }
+    clearTimeout(lingering);
+    lingering = undefined;
     while (inFlight < maxInFlight && queue.length > 0) {
       const group = takeGroup();
       if (group.length === 0) return; // only items whose key is in flight are waiting
@@ -72,18 +96,27 @@ export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): (ite
         pump();
       }, stallMs);
       stalled.unref?.();
-      void commitOrSplit(group).finally(() => {
+      const committed = commitOrSplit(group).finally(() => {
         clearTimeout(stalled);
         if (counted) inFlight--;
         if (keyOf) for (const w of group) keysInFlight.delete(keyOf(w.item));
+        groupsInFlight.delete(committed);
         pump();
       });
+      groupsInFlight.add(committed);
     }
   }
 
-  return (item: T) =>
+  const add = (item: T) =>
     new Promise<R>((resolve, reject) => {
       queue.push({ item, resolve, reject });
       pump();
     });
+  async function flush(): Promise<void> {
+    while (queue.length > 0 || groupsInFlight.size > 0) {
+      pump(true);
+      await Promise.race(groupsInFlight);
+    }
+  }
+  return Object.assign(add, { flush });
 }
