@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
+import pg from 'pg';
+import { api, freshDatabase, startTestApp, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type TestApp } from './support/app.js';
 import { TestCall } from './support/caller.js';
 import { consentTape, mediaPath, newRecordingSid, postRecordingCallback, recordingCallbackParams, serveMedia, tapeWav, waitForConsent } from './support/recording.js';
 
@@ -88,3 +89,24 @@ describe('a recording whose download waits for its retry', () => {
     expect(jobs.rows.map((r) => r.state)).toEqual(['created']);
   });
 });
+
+describe('a consent given just before the process stops', () => {
+  it("still has its recording check scheduled: the stop inserts the checks that were waiting to share an insert", async () => {
+    const url = await freshDatabase();
+    const stopping = await startTestApp({ PIPELINE_WORKERS: 'false' }, url);
+    await api(stopping, 'POST', '/api/payers', { payerNumber: '900401', name: '홍길동', birthDate: '19940424', phone: '+821012345679' });
+    const call = new TestCall(stopping, '+821012345679');
+    await call.toReadback();
+    await call.press('1');
+    await stopping.close();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const jobs = await client.query("SELECT data FROM pgboss.job WHERE name = 'recording-reconcile' AND data->>'callSid' = $1", [call.callSid]);
+      expect(jobs.rows).toEqual([{ data: { callSid: call.callSid, attempt: 1 } }]);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
