@@ -14,4 +14,5 @@ function copy(from, to) {
   }
 }
 
-copy('src', 'dist');
+// A folder other than dist/ may be named (the production-build test builds into its own).
+copy('src', process.argv[2] ?? 'dist');

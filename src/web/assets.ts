@@ -14,11 +14,15 @@ import express from 'express';
 export const CLIENT_ENTRIES = ['agent', 'verify', 'consent', 'softphone', 'users', 'receipt'] as const;
 export type ClientEntry = (typeof CLIENT_ENTRIES)[number];
 
-/** src/web, whether this module runs from src/web (tsx) or from dist/web (compiled). */
+/**
+ * src/web, whether this module runs from src/web (tsx) or from dist/web (compiled). dist/web has a
+ * client folder and the stylesheet too (the compiled modules, the copied assets) but not the TSX
+ * sources, which are what is bundled.
+ */
 function webSourceDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const candidates = [here, path.resolve(here, '../../src/web'), path.resolve(process.cwd(), 'src/web')];
-  const found = candidates.find((dir) => existsSync(path.join(dir, 'client')) && existsSync(path.join(dir, 'style.css')));
+  const found = candidates.find((dir) => CLIENT_ENTRIES.every((name) => existsSync(path.join(dir, 'client', `${name}.tsx`))) && existsSync(path.join(dir, 'style.css')));
   if (!found) throw new Error(`the pages' sources (src/web/client) are not found near ${here}`);
   return found;
 }
