@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import {
-  ADMIN_TOKEN, AUTH_TOKEN, PRODUCTION_KEYS, freePort, machinePostgres, PUBLIC, runPool, seedPayers, SID, startProcess, summarise, waitFor, wholeCall, fmt,
+  ADMIN_TOKEN, AUTH_TOKEN, PRODUCTION_KEYS, freePort, machinePostgres, PUBLIC, runPool, seedPayers, SID, startService, summarise, waitFor, wholeCall, fmt,
 } from './webhooks.js';
 
 const run = promisify(execFile);
@@ -111,12 +111,12 @@ async function webhooksWhileProcessing(): Promise<void> {
     ...(database ? { DATABASE_URL: database } : { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) }),
   };
   // The webhooks in a web process; the four recordings processed by a separate worker process.
-  const child = startProcess('src/main.ts', { ...serviceEnv, PORT: String(port), ROLE: 'web' });
+  const child = startService({ ...serviceEnv, PORT: String(port), ROLE: 'web' });
   let worker: ChildProcess | undefined;
   try {
     await waitFor(`${base}/healthz`, child);
     const workerPort = await freePort();
-    worker = startProcess('src/main.ts', { ...serviceEnv, PORT: String(workerPort), ROLE: 'worker' });
+    worker = startService({ ...serviceEnv, PORT: String(workerPort), ROLE: 'worker' });
     await waitFor(`http://127.0.0.1:${workerPort}/healthz`, worker);
     await seedPayers(base);
     await runPool(20, 10, (i) => wholeCall(base, i, []));

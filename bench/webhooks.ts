@@ -3,15 +3,15 @@ import { runBench, scratchDatabase } from './scratch.js';
  * npm run bench:webhooks [-- --callers 50 --calls 1500 --rounds 5 --database both|embedded|real]
  *
  * Whole consent calls (menu, identity, holder, account, readback, consent, hang-up) from N
- * concurrent callers against the service run as in production (a ROLE=web process and a
- * ROLE=worker process), signed as Twilio signs; in the same run, the same calls against a bare
+ * concurrent callers against the service run as in production (the build, `node dist/main.js`, as
+ * a ROLE=web process and a ROLE=worker process), signed as Twilio signs; in the same run, the same calls against a bare
  * express route answering each webhook with the TwiML the service answered it with (so the load
  * generator's own work is the same on both sides), taking turns with the service round by round
  * (a shared machine's speed drifts). Prints p50/p99 latency and throughput for
  * each, their ratio by round and its median, and the CPU per request of each side, for the
  * embedded database and (when reachable) the machine's PostgreSQL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -76,10 +76,27 @@ export async function waitFor(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/** A TypeScript script of the benchmark's own (the bare route), run through tsx. */
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {
+  return spawnNode(['--import', 'tsx', script], env);
+}
+
+let built = false;
+/**
+ * The service as production runs it (the image's `node dist/main.js`): built once per benchmark run
+ * (`npm run build`), then started with node, no tsx.
+ */
+export function startService(env: Record<string, string>): ChildProcess {
+  if (!built) {
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    built = true;
+  }
+  return spawnNode(['dist/main.js'], env);
+}
+
+function spawnNode(args: string[], env: Record<string, string>): ChildProcess {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  return child;
+  return spawn(process.execPath, [...profile, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export type Stats = { p50: number; p99: number; max: number; perSecond: number; requests: number };
@@ -188,13 +205,13 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
     ...databaseEnv,
   };
   // As in production: the webhooks in a web process, the jobs in a worker process beside it.
-  const child = startProcess('src/main.ts', { ...serviceEnv, PORT: String(port), ROLE: 'web' });
+  const child = startService({ ...serviceEnv, PORT: String(port), ROLE: 'web' });
   let worker: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
   try {
     await waitFor(`${base}/healthz`, child);
     const workerPort = await freePort();
-    worker = startProcess('src/main.ts', { ...serviceEnv, PORT: String(workerPort), ROLE: 'worker' });
+    worker = startService({ ...serviceEnv, PORT: String(workerPort), ROLE: 'worker' });
     await waitFor(`http://127.0.0.1:${workerPort}/healthz`, worker);
     await seedPayers(base);
     const answers: Answers = new Map();
