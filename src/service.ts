@@ -3,20 +3,20 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createCallService } from './calls/service.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { apiRoutes } from './http/apiRoutes.js';
-import { createHttpApp } from './http/app.js';
+import { clientAddress, createHttpApp } from './http/app.js';
 import { publicRoutes } from './http/publicRoutes.js';
 import { pageRoutes } from './http/pages.js';
 import { agentPage } from './http/agentPage.js';
 import { assetRoutes } from './web/assets.js';
 import { adminPages } from './http/adminPages.js';
 import express from 'express';
-import { twilioRoutes } from './http/twilioRoutes.js';
+import { twilioWebhooks } from './http/twilioRoutes.js';
 import { readinessRoute } from './http/readiness.js';
 import { problemApi, problemPage } from './http/problemRoutes.js';
 import { createLogger, type Logger } from './log.js';
@@ -167,6 +167,7 @@ export async function startService(config: Config, options: { logger?: Logger; r
   const ops = {
     inFlight: inFlight.middleware,
     webhookTimer: metrics.webhookTimer,
+    timeWebhook: metrics.timeWebhook,
     ...(!metricsServer && config.metrics.token ? { metrics: metricsBehindToken(metrics, config.metrics.token) } : {}),
   };
   // A worker process serves only /healthz (and /metrics): no webhooks, API or pages.
@@ -179,14 +180,15 @@ export async function startService(config: Config, options: { logger?: Logger; r
   }
   const limits = loginLimits(config.loginRateLimit);
   const readiness = readinessRoute({ db: db.pool, recordingsDir: config.recordingsDir, minFreeBytes: config.readyMinFreeBytes });
-  const app = !serveWeb ? createHttpApp({ log, ops, trustProxy: config.trustProxy, hsts: base.startsWith('https://'), twilio: express.Router(), api: express.Router(), public: express.Router().use(readiness) }) : createHttpApp({
+  const clientIp = clientAddress(config.trustProxy);
+  const http = !serveWeb ? createHttpApp({ log, ops, trustProxy: config.trustProxy, hsts: base.startsWith('https://'), api: express.Router(), public: express.Router().use(readiness) }) : createHttpApp({
     log,
     ops,
     apiDocs: apiDocsRoutes(),
     trustProxy: config.trustProxy,
     hsts: base.startsWith('https://'),
-    twilio: twilioRoutes({
-      authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, deadlineMs: config.webhookDeadlineMs, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
+    twilio: twilioWebhooks({
+      authToken: config.twilio.authToken, publicBaseUrl: base, calls, log, clientIp, deadlineMs: config.webhookDeadlineMs, recordingCallback: pipeline.onCallback, requestStatus: requests.onTwilioStatus,
     }),
     public: express.Router()
       .use(readiness)
@@ -213,9 +215,13 @@ export async function startService(config: Config, options: { logger?: Logger; r
       : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {
-    // Express 5 hands a listen error (a port in use) to this callback.
     // The demo's simulator is unauthenticated: it listens on this machine only.
-    const s = app.listen(config.port, config.demo ? '127.0.0.1' : '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = createServer(http.listener);
+    s.once('error', reject);
+    s.listen(config.port, config.demo ? '127.0.0.1' : '0.0.0.0', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
   });
   server.keepAliveTimeout = 65_000;
   // A slow client cannot hold a request open: headers and the whole request within 30 s.

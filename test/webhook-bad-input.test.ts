@@ -88,6 +88,32 @@ describe('Twilio signature', () => {
   });
 });
 
+describe('the webhooks served without express, and the same paths spelled otherwise through it', () => {
+  /** Headers that do not vary from one response to the next. */
+  const steady = (res: Response) => [...res.headers.entries()].filter(([name]) => !['date', 'x-request-id', 'content-length', 'etag', 'keep-alive', 'connection'].includes(name));
+
+  it('a trailing slash or capitals reach the same handler, checked the same way, with the same headers', async () => {
+    const from = { From: '+821012345678', To: '+8215880000', AccountSid: `AC${'a'.repeat(32)}` };
+    const exact = await postSigned(app, '/twilio/voice', { CallSid: newCallSid(), ...from });
+    for (const spelling of ['/twilio/voice/', '/TWILIO/Voice']) {
+      const other = await postSigned(app, spelling, { CallSid: newCallSid(), ...from });
+      expect(other.status, spelling).toBe(200);
+      expect(await other.text()).toBe(await exact.clone().text());
+      expect(steady(other)).toEqual(steady(exact));
+    }
+    expect(exact.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(exact.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // Refused alike: unsigned, by GET, or forged.
+    const forged = { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': 'forged' }, body: `CallSid=${newCallSid()}` };
+    for (const [path, init] of [['/twilio/voice', forged], ['/twilio/voice/', forged], ['/twilio/voice', {}], ['/twilio/nothing', forged]] as const) {
+      const res = await fetch(app.url + path, init);
+      expect(res.status, path).toBe(403);
+      expect(await res.text()).toBe('invalid Twilio signature');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+});
+
 describe('bad input never gets a 5xx and always a sensible prompt', () => {
   it('missing or malformed CallSid: an apology and a hang-up, status 200', async () => {
     for (const params of [{}, { CallSid: 'nonsense' }, { CallSid: "CA'; DROP TABLE calls; --" }] as Record<string, string>[]) {

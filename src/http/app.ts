@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import proxyAddr from 'proxy-addr';
 import type { Logger } from '../log.js';
 import { apologyTwiml } from '../telephony/twiml.js';
 import { isRefusal } from '../shared/refusal.js';
@@ -6,17 +8,42 @@ import { sendRefusal } from './refusals.js';
 import { sendNotFound, sendPageError, wantsPage } from '../web/errorPages.js';
 import { requestContext } from './requestContext.js';
 import { securityHeaders } from './securityHeaders.js';
+import { WEBHOOK_PATHS, webhookRouteOf, type TwilioWebhooks } from './twilioRoutes.js';
 
 /** What every process puts in front of its routes: requests in flight, webhook timing, /metrics. */
 export type HttpOps = {
-  inFlight: express.RequestHandler;
+  inFlight: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   webhookTimer?: express.RequestHandler;
+  /** Times a webhook served without express (its route known from the path). */
+  timeWebhook?: (route: string, res: ServerResponse) => void;
   metrics?: express.RequestHandler;
 };
 
-/** The express app: Twilio webhooks under /twilio, the JSON API under /api. */
+/**
+ * The client's address as express's req.ip gives it, for requests served without express: the
+ * TRUST_PROXY setting (hops, or addresses and ranges) applied to X-Forwarded-For by proxy-addr,
+ * compiled as express compiles it.
+ */
+export function clientAddress(trustProxy: string | number | false): (req: IncomingMessage) => string {
+  const trust =
+    trustProxy === false ? () => false : typeof trustProxy === 'number' ? (_addr: string, hop: number) => hop < trustProxy : proxyAddr.compile(trustProxy.split(',').map((v) => v.trim()));
+  return (req) => proxyAddr(req, trust);
+}
+
+/** Handles every request of the HTTP server. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The HTTP server's handler: Twilio webhooks under /twilio, the JSON API under /api, the pages.
+ * The webhooks (a POST to one of the paths Twilio is given) are served without express, through
+ * the same steps as every request (requests in flight, the request id, the security headers), then
+ * the signature check: a caller waits on each, and express's request and response objects (their
+ * prototypes swapped on every request) cost a webhook a good part of its time. Anything else under
+ * /twilio goes through express, checked by the same signature middleware.
+ */
 export function createHttpApp(parts: {
-  twilio: express.Router;
+  /** Absent in a worker process, which serves no webhooks. */
+  twilio?: TwilioWebhooks;
   api: express.Router;
   public: express.Router;
   log: Logger;
@@ -33,13 +60,16 @@ export function createHttpApp(parts: {
   app.set('trust proxy', parts.trustProxy ?? false);
   // The query as parsed (URLSearchParams); turned into one string a key below, or by twilioRoutes.
   app.set('query parser', (q: string | null | undefined) => new URLSearchParams(typeof q === 'string' ? q : ''));
-  if (parts.ops) app.use(parts.ops.inFlight);
-  app.use(requestContext());
-  app.use(securityHeaders(parts.hsts ?? false));
+  const inFlight = parts.ops?.inFlight;
+  const context = requestContext();
+  const headers = securityHeaders(parts.hsts ?? false);
+  if (inFlight) app.use(inFlight);
+  app.use(context);
+  app.use(headers);
   // Twilio's webhooks first: they need none of what the pages and the API need below, and a caller
   // waits on each (their query is read by twilioRoutes itself, repeats refused there).
   if (parts.ops?.webhookTimer) app.use('/twilio', parts.ops.webhookTimer);
-  app.use('/twilio', parts.twilio);
+  if (parts.twilio) app.use('/twilio', parts.twilio.router);
   // Repeated query parameters are not arrays: a handler sees strings only (a repeat is refused below).
   // A page a person's browser asks for is the exception: it gets the repeat as an array and refuses
   // it in Korean on the page itself (the consent search's "같은 검색 조건이 두 번 들어 있습니다").
@@ -108,5 +138,29 @@ export function createHttpApp(parts: {
     parts.log.error({ path: req.path, err: err.message }, 'request failed');
     res.status(500).json({ error: 'internal', reason: 'the request could not be completed' });
   });
-  return app;
+
+  const twilio = parts.twilio;
+  const timeWebhook = parts.ops?.timeWebhook;
+  const listener: RequestListener = (req, res) => {
+    const route = twilio ? webhookRouteOf(req.method, req.url) : undefined;
+    if (!twilio || !route) return void app(req, res);
+    const serve = () => {
+      timeWebhook?.(WEBHOOK_PATHS[route], res);
+      twilio.serve(route, req, res);
+    };
+    const steps = () => context(req, res, () => headers(req, res, serve));
+    try {
+      if (inFlight) inFlight(req, res, steps);
+      else steps();
+    } catch (err) {
+      // Never a 5xx to Twilio, nor a process brought down: the caller hears an apology.
+      parts.log.error({ path: WEBHOOK_PATHS[route], err: (err as Error).message }, 'twilio request failed');
+      if (!res.headersSent) {
+        res.statusCode = 200;
+        res.setHeader('Content-Type', 'text/xml; charset=utf-8');
+        res.end(apologyTwiml(undefined, '죄송합니다. 일시적인 오류가 발생했습니다. 잠시 후 다시 전화해 주세요.'));
+      }
+    }
+  };
+  return { app, listener };
 }

@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /**
  * Counts the requests being served, so that a stopping process can finish them (the webhooks a
@@ -11,7 +10,7 @@ export function inFlightRequests() {
   let stopping = false;
   let drained: (() => void) | undefined;
   return {
-    middleware(_req: Request, res: Response, next: NextFunction) {
+    middleware(_req: IncomingMessage, res: ServerResponse, next: () => void) {
       active++;
       if (stopping) res.setHeader('Connection', 'close');
       let done = false;

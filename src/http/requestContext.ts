@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** What every log line written while serving one request carries. */
 /** reqId, not requestId: requestId already names a consent request in the service's lines. */
@@ -24,7 +24,7 @@ const GOOD_ID = /^[A-Za-z0-9._:-]{1,100}$/;
  * so the service's one logger and all its children add the fields without being handed a new logger.
  */
 export function requestContext() {
-  return (req: Request, res: Response, next: NextFunction) => {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const sent = req.headers['x-request-id'];
     const requestId = typeof sent === 'string' && GOOD_ID.test(sent) ? sent : randomUUID();
     res.setHeader('X-Request-Id', requestId);
@@ -34,7 +34,7 @@ export function requestContext() {
 }
 
 /** Twilio's requests: once the form is parsed, the CallSid joins the request's context. */
-export function noteCallSid(req: Request, _res: Response, next: NextFunction): void {
+export function noteCallSid(req: IncomingMessage & { body?: unknown }, _res: ServerResponse, next: () => void): void {
   const callSid = (req.body as Record<string, unknown> | undefined)?.CallSid;
   const context = storage.getStore();
   if (context && typeof callSid === 'string' && /^CA[0-9a-fA-F]{32}$/.test(callSid)) {

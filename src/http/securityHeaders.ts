@@ -1,4 +1,5 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request, Response } from 'express';
 import helmet from 'helmet';
 
 /** The headers helmet sets with the service's policy, read once (none of them depends on the request). */
@@ -48,7 +49,7 @@ function helmetHeaders(hsts: boolean): [string, string][] {
  */
 export function securityHeaders(hsts: boolean) {
   const headers: [string, string][] = [...helmetHeaders(hsts), ['Cache-Control', 'no-store']];
-  return (_req: Request, res: Response, next: NextFunction): void => {
+  return (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     for (const [name, value] of headers) res.setHeader(name, value);
     next();
   };

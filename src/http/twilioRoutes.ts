@@ -1,7 +1,9 @@
-import express, { type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 import type { CallService, WebhookParams } from '../calls/service.js';
 import type { Logger } from '../log.js';
-import { requireTwilioSignature } from '../telephony/signature.js';
+import { apologyTwiml } from '../telephony/twiml.js';
+import { requestUrl, requireTwilioSignature, type WebhookRequest } from '../telephony/signature.js';
 import { noteCallSid } from './requestContext.js';
 
 export type TwilioRouteDeps = {
@@ -9,6 +11,8 @@ export type TwilioRouteDeps = {
   publicBaseUrl: string;
   calls: CallService;
   log: Logger;
+  /** The client's address for the log of a refused request (express's req.ip, TRUST_PROXY applied). */
+  clientIp: (req: IncomingMessage) => string | undefined;
   /** Every webhook is answered by then, however the database behaves (the apology TwiML, or a 503). */
   deadlineMs?: number;
   recordingCallback?: (params: WebhookParams, query: Record<string, string | undefined>) => Promise<void>;
@@ -16,25 +20,48 @@ export type TwilioRouteDeps = {
   requestStatus?: (requestId: string, params: WebhookParams) => Promise<void>;
 };
 
-/** One value of the query (the app's parser gives URLSearchParams); a repeated key counts as none. */
-function queryParam(req: Request, name: string): string | undefined {
-  const query = req.query as unknown as URLSearchParams;
-  const values = query.getAll(name);
+/** The webhooks Twilio is given, by the path it posts to. */
+export const WEBHOOK_PATHS = {
+  voice: '/twilio/voice',
+  gather: '/twilio/voice/gather',
+  outbound: '/twilio/outbound',
+  status: '/twilio/status',
+  recording: '/twilio/recording',
+} as const;
+export type WebhookRoute = keyof typeof WEBHOOK_PATHS;
+const ROUTE_BY_PATH = new Map<string, WebhookRoute>(Object.entries(WEBHOOK_PATHS).map(([route, path]) => [path, route as WebhookRoute]));
+
+/** The webhook a request is, when it is a POST to one of the paths exactly as Twilio is given them. */
+export function webhookRouteOf(method: string | undefined, url: string | undefined): WebhookRoute | undefined {
+  if (method !== 'POST' || !url) return undefined;
+  const q = url.indexOf('?');
+  return ROUTE_BY_PATH.get(q < 0 ? url : url.slice(0, q));
+}
+
+/** One value of the query; a repeated key counts as none. */
+function queryParam(req: WebhookRequest, name: string): string | undefined {
+  const url = requestUrl(req);
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  const values = new URLSearchParams(url.slice(q + 1)).getAll(name);
   return values.length === 1 ? values[0] : undefined;
 }
 
-/** Only string fields reach the handlers; repeated or nested fields are dropped. */
-function params(req: Request): WebhookParams {
-  const out: WebhookParams = Object.create(null);
-  const body = (req.body ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v;
-  return out;
+/** The fields as the signature check left them: strings only (a repeated field was refused there), no prototype. */
+function params(req: WebhookRequest): WebhookParams {
+  return (req.body ?? Object.create(null)) as WebhookParams;
 }
 
-/** No ETag (res.send would hash every answer): Twilio never asks again with If-None-Match. */
-function sendTwiml(res: Response, twiml: string): void {
-  res.status(200).setHeader('Content-Type', 'text/xml; charset=utf-8');
+/** No ETag (express's res.send would hash every answer): Twilio never asks again with If-None-Match. */
+function sendTwiml(res: ServerResponse, twiml: string): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'text/xml; charset=utf-8');
   res.end(twiml);
+}
+
+function sendEmpty(res: ServerResponse, status: number): void {
+  res.statusCode = status;
+  res.end();
 }
 
 /** The work's result, or an error once `ms` have passed (the work itself goes on). */
@@ -54,44 +81,73 @@ function byDeadline<T>(ms: number, work: Promise<T>): Promise<T> {
   });
 }
 
-export function twilioRoutes(deps: TwilioRouteDeps): express.Router {
-  const router = express.Router();
-  const deadline = <T>(work: Promise<T>) => byDeadline(deps.deadlineMs ?? 4000, work);
-  router.use(requireTwilioSignature(deps.authToken, deps.publicBaseUrl, deps.log));
-  router.use(noteCallSid);
+const APOLOGY = '죄송합니다. 일시적인 오류가 발생했습니다. 잠시 후 다시 전화해 주세요.';
 
-  // A webhook that fails or passes its deadline gets the apology from the error middleware.
-  router.post('/voice', async (req, res) => sendTwiml(res, await deadline(deps.calls.answer(params(req)))));
-  router.post('/voice/gather', async (req, res) => {
-    sendTwiml(res, await deadline(deps.calls.gather(queryParam(req, 'turn'), params(req))));
-  });
-  router.post('/outbound', async (req, res) => {
-    sendTwiml(res, await deadline(deps.calls.answerRequest(queryParam(req, 'request'), params(req))));
-  });
-  router.post('/status', async (req, res) => {
+/**
+ * Twilio's webhooks, checked and answered. `serve` takes a request already known to be one of them
+ * (the HTTP listener sends those past express, see http/app.ts); `router` is the same for express,
+ * where whatever else reaches /twilio (another method, another spelling of a path) is checked the
+ * same way before anything else sees it.
+ */
+export function twilioWebhooks(deps: TwilioRouteDeps) {
+  const deadline = <T>(work: Promise<T>) => byDeadline(deps.deadlineMs ?? 4000, work);
+  const signature = requireTwilioSignature(deps.authToken, deps.publicBaseUrl, deps.log, deps.clientIp);
+
+  const handlers: Record<WebhookRoute, (req: WebhookRequest, res: ServerResponse) => Promise<void>> = {
+    voice: async (req, res) => sendTwiml(res, await deadline(deps.calls.answer(params(req)))),
+    gather: async (req, res) => sendTwiml(res, await deadline(deps.calls.gather(queryParam(req, 'turn'), params(req)))),
+    outbound: async (req, res) => sendTwiml(res, await deadline(deps.calls.answerRequest(queryParam(req, 'request'), params(req)))),
+    status: async (req, res) => {
+      try {
+        await deadline(
+          (async () => {
+            await deps.calls.status(params(req));
+            const requestId = queryParam(req, 'request');
+            if (requestId) await deps.requestStatus?.(requestId, params(req));
+          })(),
+        );
+      } catch (err) {
+        deps.log.error({ err: (err as Error).message }, 'call status callback failed');
+      }
+      sendEmpty(res, 204);
+    },
+    recording: async (req, res) => {
+      try {
+        await deadline(deps.recordingCallback?.(params(req), { attempt: queryParam(req, 'attempt'), agentConsent: queryParam(req, 'agentConsent') }) ?? Promise.resolve());
+      } catch (err) {
+        // Not stored: Twilio is told so (it may retry), and the sweep finds the recording from Twilio's side.
+        deps.log.error({ recordingSid: String(params(req).RecordingSid ?? '').slice(0, 40), err: (err as Error).message }, 'RECORDING CALLBACK NOT STORED');
+        sendEmpty(res, 503);
+        return;
+      }
+      sendEmpty(res, 204);
+    },
+  };
+
+  /** A webhook that fails or passes its deadline: never a 5xx to Twilio, the caller hears an apology. */
+  async function answer(route: WebhookRoute, req: WebhookRequest, res: ServerResponse): Promise<void> {
     try {
-      await deadline(
-        (async () => {
-          await deps.calls.status(params(req));
-          const requestId = queryParam(req, 'request');
-          if (requestId) await deps.requestStatus?.(requestId, params(req));
-        })(),
-      );
+      await handlers[route](req, res);
     } catch (err) {
-      deps.log.error({ err: (err as Error).message }, 'call status callback failed');
+      deps.log.error({ path: WEBHOOK_PATHS[route], err: (err as Error).message }, 'twilio request failed');
+      if (!res.headersSent) sendTwiml(res, apologyTwiml(undefined, APOLOGY));
     }
-    res.status(204).end();
-  });
-  router.post('/recording', async (req, res) => {
-    try {
-      await deadline(deps.recordingCallback?.(params(req), { attempt: queryParam(req, 'attempt'), agentConsent: queryParam(req, 'agentConsent') }) ?? Promise.resolve());
-    } catch (err) {
-      // Not stored: Twilio is told so (it may retry), and the sweep finds the recording from Twilio's side.
-      deps.log.error({ recordingSid: String(params(req).RecordingSid ?? '').slice(0, 40), err: (err as Error).message }, 'RECORDING CALLBACK NOT STORED');
-      res.status(503).end();
-      return;
-    }
-    res.status(204).end();
-  });
-  return router;
+  }
+
+  const router = express.Router();
+  router.use(signature);
+  router.use(noteCallSid);
+  for (const [route, path] of Object.entries(WEBHOOK_PATHS) as [WebhookRoute, string][]) {
+    router.post(path.slice('/twilio'.length), (req, res) => answer(route, req, res));
+  }
+
+  return {
+    router,
+    /** A request known to be `route` (webhookRouteOf): its signature checked, its CallSid noted, answered. */
+    serve(route: WebhookRoute, req: WebhookRequest, res: ServerResponse): void {
+      signature(req, res, () => noteCallSid(req, res, () => void answer(route, req, res)));
+    },
+  };
 }
+
+export type TwilioWebhooks = ReturnType<typeof twilioWebhooks>;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -118,6 +118,13 @@ export function createMetrics(deps: { pool: pg.Pool; role: string; log: Logger }
         webhookSeconds.observe({ route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
       });
       next();
+    },
+    /** The same, for a webhook whose route is known before any router (served without express). */
+    timeWebhook(route: string, res: ServerResponse): void {
+      const start = process.hrtime.bigint();
+      res.once('finish', () => {
+        webhookSeconds.observe({ route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
+      });
     },
     async text(): Promise<{ contentType: string; body: string }> {
       return { contentType: registry.contentType, body: await registry.metrics() };

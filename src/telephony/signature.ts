@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import twilio from 'twilio';
 import type { Logger } from '../log.js';
@@ -34,7 +34,29 @@ export function twilioSignature(key: KeyObject, url: string, fields: Map<string,
 /** Twilio's form posts are a few hundred bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export function requireTwilioSignature(authToken: string, publicBaseUrl: string, log: Logger) {
+/**
+ * A webhook request as the signature check and the handlers see it: Node's own (the webhooks are
+ * served without express, see http/app.ts) or express's. body: the fields, once checked.
+ */
+export type WebhookRequest = IncomingMessage & { body?: unknown; originalUrl?: string };
+
+/** The path and query as received (express's originalUrl when mounted under a router). */
+export function requestUrl(req: WebhookRequest): string {
+  return req.originalUrl ?? req.url ?? '/';
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+export function sendText(res: ServerResponse, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(text);
+}
+
+export function requireTwilioSignature(authToken: string, publicBaseUrl: string, log: Logger, clientIp: (req: IncomingMessage) => string | undefined) {
   const key = createSecretKey(Buffer.from(authToken, 'utf8'));
   const signedByTwilio = (signature: string, url: string, fields: Map<string, string[]>, params: Record<string, string | string[]>): boolean => {
     const expected = Buffer.from(twilioSignature(key, url, fields));
@@ -42,18 +64,18 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
     if (expected.length === given.length && timingSafeEqual(expected, given)) return true;
     return twilio.validateRequest(authToken, signature, url, params);
   };
-  const refuse = (req: Request, res: Response, why: string) => {
-    log.warn({ path: req.path, ip: req.ip, why }, 'rejected a request with a bad Twilio signature');
-    res.status(403).type('text/plain').send('invalid Twilio signature');
+  const refuse = (req: WebhookRequest, res: ServerResponse, why: string) => {
+    log.warn({ path: requestUrl(req).split('?')[0], ip: clientIp(req), why }, 'rejected a request with a bad Twilio signature');
+    sendText(res, 403, 'invalid Twilio signature');
   };
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const signature = req.header('X-Twilio-Signature');
+  return (req: WebhookRequest, res: ServerResponse, next: () => void): void => {
+    const signature = header(req, 'x-twilio-signature');
     if (!signature) return refuse(req, res, 'unsigned');
     // The body as bytes (raw-body: a length limit, and an error for a body cut short), read as UTF-8.
     getRawBody(req, { limit: MAX_BODY_BYTES, length: req.headers['content-length'] }, (err, body) => {
       if (err) return refuse(req, res, 'unreadable body');
       const text = body.toString('utf8');
-      const type = req.header('Content-Type') ?? '';
+      const type = header(req, 'content-type') ?? '';
       if (text !== '' && !/^application\/x-www-form-urlencoded\b/i.test(type)) return refuse(req, res, 'not a form');
       // Field names are the sender's: a Map (and objects without a prototype) so that __proto__,
       // constructor and the like are names like any other, before the signature is even checked.
@@ -65,11 +87,11 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
       }
       const signed: Record<string, string | string[]> = Object.create(null);
       for (const [k, vs] of fields) signed[k] = vs.length === 1 ? vs[0]! : vs;
-      if (!signedByTwilio(signature, publicBaseUrl + req.originalUrl, fields, signed)) return refuse(req, res, 'bad signature');
+      if (!signedByTwilio(signature, publicBaseUrl + requestUrl(req), fields, signed)) return refuse(req, res, 'bad signature');
       const repeated = [...fields].find(([, vs]) => vs.length > 1)?.[0];
       if (repeated) {
-        log.warn({ path: req.path, field: repeated.slice(0, 40) }, 'a signed Twilio webhook repeated a field');
-        res.status(400).type('text/plain').send(`repeated field ${repeated.slice(0, 40)}`);
+        log.warn({ path: requestUrl(req).split('?')[0], field: repeated.slice(0, 40) }, 'a signed Twilio webhook repeated a field');
+        sendText(res, 400, `repeated field ${repeated.slice(0, 40)}`);
         return;
       }
       req.body = signed;
