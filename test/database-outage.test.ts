@@ -1,5 +1,4 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nock from 'nock';
@@ -8,6 +7,7 @@ import { startEmbeddedPostgres } from '../src/db/database.js';
 import { api, postSigned, startTestApp, TEST_ACCOUNT_SID, type TestApp } from './support/app.js';
 import { newCallSid, TestCall } from './support/caller.js';
 import { consentTape, mediaPath, newRecordingSid, recordingCallbackParams, tapeWav } from './support/recording.js';
+import { freePort } from './support/ports.js';
 
 /**
  * The database failing under the service: stopped in the middle of a burst of recording
@@ -24,14 +24,6 @@ let app: TestApp;
 const measured: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** The postmaster and its backends: the processes of the server this test started. */
 function serverPids(): number[] {

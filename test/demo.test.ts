@@ -1,6 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from './support/app.js';
 import { englishWords, horizontalOverflow, launchChromium, noChromium, PHONE, screenshotPath, signIn } from './support/browser.js';
+import { freePort } from './support/ports.js';
 
 /** Demo mode as a newcomer meets it: `npm start` with no Twilio credentials, then the CLI and the softphone page. */
 
@@ -16,15 +16,6 @@ let service: ChildProcess;
 let base: string;
 let env: NodeJS.ProcessEnv;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();

@@ -1,11 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, TEST_ACCOUNT_SID, TEST_ADMIN_TOKEN, TEST_AUTH_TOKEN, TEST_SECRETS_KEY, TEST_SIGNING_KEY } from './support/app.js';
+import { freePort } from './support/ports.js';
 
 /**
  * The image's command, `node dist/main.js`, on what `npm run build` makes: it starts, serves the
@@ -21,15 +21,6 @@ let base: string;
 let stderr = '';
 const temporary: string[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   mkdirSync('node_modules/.cache', { recursive: true });
