@@ -217,6 +217,7 @@ export async function startService(config: Config, options: { logger?: Logger; r
   const server: Server = await new Promise((resolve, reject) => {
     // The demo's simulator is unauthenticated: it listens on this machine only.
     const s = createServer(http.listener);
+    http.attach(s);
     s.once('error', reject);
     s.listen(config.port, config.demo ? '127.0.0.1' : '0.0.0.0', () => {
       s.off('error', reject);

@@ -1,4 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import proxyAddr from 'proxy-addr';
 import type { Logger } from '../log.js';
@@ -7,7 +9,7 @@ import { isRefusal } from '../shared/refusal.js';
 import { sendRefusal } from './refusals.js';
 import { sendNotFound, sendPageError, wantsPage } from '../web/errorPages.js';
 import { requestContext } from './requestContext.js';
-import { securityHeaders } from './securityHeaders.js';
+import { securityHeaderPairs, securityHeaders } from './securityHeaders.js';
 import { WEBHOOK_PATHS, webhookRouteOf, type TwilioWebhooks } from './twilioRoutes.js';
 
 /** What every process puts in front of its routes: requests in flight, webhook timing, /metrics. */
@@ -139,6 +141,12 @@ export function createHttpApp(parts: {
     res.status(500).json({ error: 'internal', reason: 'the request could not be completed' });
   });
 
+  /** What every request goes through first (as the app's first middlewares do), then `last`. */
+  const commonSteps = (req: IncomingMessage, res: ServerResponse, last: () => void) => {
+    const steps = () => context(req, res, () => headers(req, res, last));
+    if (inFlight) inFlight(req, res, steps);
+    else steps();
+  };
   const twilio = parts.twilio;
   const timeWebhook = parts.ops?.timeWebhook;
   const listener: RequestListener = (req, res) => {
@@ -148,10 +156,8 @@ export function createHttpApp(parts: {
       timeWebhook?.(WEBHOOK_PATHS[route], res);
       twilio.serve(route, req, res);
     };
-    const steps = () => context(req, res, () => headers(req, res, serve));
     try {
-      if (inFlight) inFlight(req, res, steps);
-      else steps();
+      commonSteps(req, res, serve);
     } catch (err) {
       // Never a 5xx to Twilio, nor a process brought down: the caller hears an apology.
       parts.log.error({ path: WEBHOOK_PATHS[route], err: (err as Error).message }, 'twilio request failed');
@@ -162,5 +168,30 @@ export function createHttpApp(parts: {
       }
     }
   };
-  return { app, listener };
+  const headerLines = securityHeaderPairs(parts.hsts ?? false).map(([name, value]) => `${name}: ${value}`);
+  return {
+    app,
+    listener,
+    /**
+     * The answers Node would write itself, with the headers every response carries: a 417 for an
+     * Expect other than 100-continue; a 400 for a request it cannot parse, 408 for one too slow,
+     * 431 for headers too large (then the connection is closed).
+     */
+    attach(server: Server): void {
+      server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+        commonSteps(req, res, () => {
+          res.statusCode = 417;
+          res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+          res.end('expectation failed');
+        }),
+      );
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+        const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+        if (err.code === 'ECONNRESET' || !socket.writable || response?.headersSent) return void socket.destroy();
+        const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+        const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, 'Connection: close', 'Content-Length: 0', `X-Request-Id: ${randomUUID()}`, ...headerLines];
+        socket.end(`${head.join('\r\n')}\r\n\r\n`);
+      });
+    },
+  };
 }

@@ -42,13 +42,18 @@ function helmetHeaders(hsts: boolean): [string, string][] {
   return [...headers];
 }
 
+/** The headers every response carries, as name and value. */
+export function securityHeaderPairs(hsts: boolean): [string, string][] {
+  return [...helmetHeaders(hsts), ['Cache-Control', 'no-store']];
+}
+
 /**
  * Security headers on every response (helmet's, computed once rather than by a dozen middlewares a
  * request), and no-store: pages and JSON answers may carry personal data, never kept by a browser
  * or a proxy.
  */
 export function securityHeaders(hsts: boolean) {
-  const headers: [string, string][] = [...helmetHeaders(hsts), ['Cache-Control', 'no-store']];
+  const headers = securityHeaderPairs(hsts);
   return (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     for (const [name, value] of headers) res.setHeader(name, value);
     next();

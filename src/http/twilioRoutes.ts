@@ -38,6 +38,17 @@ export function webhookRouteOf(method: string | undefined, url: string | undefin
   return ROUTE_BY_PATH.get(q < 0 ? url : url.slice(0, q));
 }
 
+/**
+ * The metrics label of a request under /twilio: its webhook's path however it was spelled (capitals,
+ * a trailing slash, as express matches them), else /twilio/(unmatched): a sender adds no label value.
+ */
+export function webhookLabel(url: string): string {
+  const q = url.indexOf('?');
+  let path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return ROUTE_BY_PATH.has(path) ? path : '/twilio/(unmatched)';
+}
+
 /** One value of the query; a repeated key counts as none. */
 function queryParam(req: WebhookRequest, name: string): string | undefined {
   const url = requestUrl(req);

@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type pg from 'pg';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../log.js';
+import { webhookLabel } from '../http/twilioRoutes.js';
 import { callbackDeliveries, consentsByStatus, pipelinesFailed, queueLoad, type QueueLoad } from './store.js';
 
 /**
@@ -114,8 +115,7 @@ export function createMetrics(deps: { pool: pg.Pool; role: string; log: Logger }
     webhookTimer(req: Request, res: Response, next: NextFunction): void {
       const start = process.hrtime.bigint();
       res.once('finish', () => {
-        const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : `${req.baseUrl}/(unmatched)`;
-        webhookSeconds.observe({ route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
+        webhookSeconds.observe({ route: webhookLabel(req.originalUrl), status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
       });
       next();
     },

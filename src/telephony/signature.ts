@@ -31,8 +31,11 @@ export function twilioSignature(key: KeyObject, url: string, fields: Map<string,
  * goes to twilio's validateRequest, which also tries the URL with and without its port and
  * normalised (several HMACs and URL parses).
  */
-/** Twilio's form posts are a few hundred bytes. */
+/** Twilio's form posts are a few hundred bytes, a few dozen fields. */
 const MAX_BODY_BYTES = 64 * 1024;
+const MAX_FIELDS = 200;
+/** Base64 of an HMAC-SHA1: anything else is refused before any HMAC is computed. */
+const SIGNATURE_SHAPE = /^[A-Za-z0-9+/]{27}=$/;
 
 /**
  * A webhook request as the signature check and the handlers see it: Node's own (the webhooks are
@@ -65,12 +68,15 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
     return twilio.validateRequest(authToken, signature, url, params);
   };
   const refuse = (req: WebhookRequest, res: ServerResponse, why: string) => {
-    log.warn({ path: requestUrl(req).split('?')[0], ip: clientIp(req), why }, 'rejected a request with a bad Twilio signature');
+    log.warn({ path: requestUrl(req).split('?')[0]!.slice(0, 200), ip: clientIp(req), why }, 'rejected a request with a bad Twilio signature');
     sendText(res, 403, 'invalid Twilio signature');
   };
   return (req: WebhookRequest, res: ServerResponse, next: () => void): void => {
     const signature = header(req, 'x-twilio-signature');
     if (!signature) return refuse(req, res, 'unsigned');
+    if (!SIGNATURE_SHAPE.test(signature)) return refuse(req, res, 'not a Twilio signature');
+    // An absolute-form target (POST http://host/twilio/...) is no URL Twilio was given.
+    if (!requestUrl(req).startsWith('/')) return refuse(req, res, 'request target not a path');
     // The body as bytes (raw-body: a length limit, and an error for a body cut short), read as UTF-8.
     getRawBody(req, { limit: MAX_BODY_BYTES, length: req.headers['content-length'] }, (err, body) => {
       if (err) return refuse(req, res, 'unreadable body');
@@ -80,14 +86,23 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
       // Field names are the sender's: a Map (and objects without a prototype) so that __proto__,
       // constructor and the like are names like any other, before the signature is even checked.
       const fields = new Map<string, string[]>();
+      let count = 0;
       for (const [k, v] of new URLSearchParams(text)) {
+        if (++count > MAX_FIELDS) return refuse(req, res, 'too many fields');
         const values = fields.get(k);
         if (values) values.push(v);
         else fields.set(k, [v]);
       }
       const signed: Record<string, string | string[]> = Object.create(null);
       for (const [k, vs] of fields) signed[k] = vs.length === 1 ? vs[0]! : vs;
-      if (!signedByTwilio(signature, publicBaseUrl + requestUrl(req), fields, signed)) return refuse(req, res, 'bad signature');
+      // In raw-body's callback nothing above would catch a throw (twilio's validateRequest parses the URL).
+      let genuine = false;
+      try {
+        genuine = signedByTwilio(signature, publicBaseUrl + requestUrl(req), fields, signed);
+      } catch {
+        genuine = false;
+      }
+      if (!genuine) return refuse(req, res, 'bad signature');
       const repeated = [...fields].find(([, vs]) => vs.length > 1)?.[0];
       if (repeated) {
         log.warn({ path: requestUrl(req).split('?')[0], field: repeated.slice(0, 40) }, 'a signed Twilio webhook repeated a field');
