@@ -1,6 +1,6 @@
 import { runBench, scratchDatabase } from './scratch.js';
 /**
- * npm run bench:webhooks [-- --callers 50 --calls 1500 --rounds 5 --database both|embedded|real]
+ * npm run bench:webhooks [-- --callers 50 --calls 3500 --rounds 7 --database both|embedded|real]
  *
  * Whole consent calls (menu, identity, holder, account, readback, consent, hang-up) from N
  * concurrent callers against the service run as in production (the build, `node dist/main.js`, as
@@ -27,8 +27,8 @@ const { values: args } = parseArgs({
   strict: import.meta.url === `file://${process.argv[1]}`,
   options: {
     callers: { type: 'string', default: '50' },
-    calls: { type: 'string', default: '1500' },
-    rounds: { type: 'string', default: '5' },
+    calls: { type: 'string', default: '3500' },
+    rounds: { type: 'string', default: '7' },
     'paced-calls': { type: 'string', default: '200' },
     think: { type: 'string', default: '500' },
     database: { type: 'string', default: 'both' },
