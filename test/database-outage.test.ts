@@ -94,7 +94,11 @@ describe('the database stopped in the middle of a burst of 40 recording callback
     let deletes = 0;
     for (const c of calls) nock(TWILIO).get(`${mediaPath(c.recordingSid)}.wav`).times(20).reply(200, wav, { 'Content-Length': String(wav.length) });
     nock(TWILIO).post(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json`).times(200).reply(() => (sms++, [201, { sid: `SM${'1'.repeat(32)}` }]));
-    nock(TWILIO).delete(/\/Recordings\/RE[0-9a-f]{32}\.json$/).times(200).reply(() => (deletes++, [204, '']));
+    const deleted = new Set<string>();
+    const sidIn = (request: unknown) => /(RE[0-9a-f]{32})\.json/.exec(typeof request === 'string' ? request : (request as { url: string }).url)![1]!;
+    nock(TWILIO).delete(/\/Recordings\/RE[0-9a-f]{32}\.json$/).times(200).reply((request: unknown) => (deletes++, deleted.add(sidIn(request)), [204, '']));
+    // The recording resource, asked when a delete's answer was lost in the outage: gone once deleted.
+    nock(TWILIO).get(/\/Recordings\/RE[0-9a-f]{32}\.json$/).times(200).reply((request: unknown) => (deleted.has(sidIn(request)) ? [404, { code: 20404, status: 404 }] : [200, { sid: sidIn(request), status: 'completed' }]));
     // Twilio's list of a call's recordings, for the sweep.
     nock(TWILIO).get(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Recordings.json`).query(true).times(200).reply((request: unknown) => {
       // nock 15 hands the request (older versions: its path).

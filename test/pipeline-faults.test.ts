@@ -59,6 +59,10 @@ function twilioFollowUps(recordingSid: string) {
     counts.deletes++;
     return [204, ''];
   });
+  // The recording resource: gone once deleted.
+  nock(TWILIO).get(`${mediaPath(recordingSid)}.json`).times(10).reply(() =>
+    counts.deletes > 0 ? [404, { code: 20404, message: 'The requested resource was not found', status: 404 }] : [200, { sid: recordingSid, account_sid: TEST_ACCOUNT_SID, status: 'completed' }],
+  );
   return counts;
 }
 
@@ -95,6 +99,8 @@ async function expectExactlyOnce(callSid: string, counts: { sms: number; deletes
   expect(filesOf(callSid, '.tmp')).toHaveLength(0);
 }
 
+// after-twilio-delete: Twilio deleted the recording but its answer was never recorded; the retry asks
+// Twilio (gone) and sends no second delete.
 describe('a statement failing at each point from the callback to the deletion', () => {
   for (const point of ['after-callback-row', 'after-recording-row', 'after-job']) {
     it(`${point}: the callback is answered 503, nothing half-stored; Twilio's retry gives one consent`, async () => {
@@ -131,7 +137,7 @@ describe('a statement failing at each point from the callback to the deletion', 
     await expectExactlyOnce(call.callSid, counts, 'lost callback, swept');
   });
 
-  for (const point of ['during-download', 'during-encoding', 'after-consent-insert', 'after-sms']) {
+  for (const point of ['during-download', 'during-encoding', 'after-consent-insert', 'after-sms', 'after-twilio-delete']) {
     it(`${point}: the job runs again; one consent, one MP3, one SMS, one delete`, async () => {
       const call = await consentCall();
       const recordingSid = newRecordingSid();

@@ -9,7 +9,7 @@ import { fetchEvidenceMaster, storedMaster } from './evidenceMaster.js';
 import { receiveRecordingCallback } from './intake.js';
 import { PermanentFailure, produceConsentFromRecording } from './produceConsent.js';
 import { registrationSmsText } from './registrationSms.js';
-import { markDeletedAtTwilio, markPipeline, recordingBySid, recordingsOfCall, type Recording } from './store.js';
+import { markDeletedAtTwilio, markDeleteRequested, markPipeline, recordingBySid, recordingsOfCall, type Recording } from './store.js';
 
 /** The pipeline's job handlers: each loads what it needs, does one step, and hands on. */
 
@@ -106,7 +106,15 @@ export async function deleteAtTwilioJob(deps: PipelineDeps, data: { recordingSid
       return;
     }
   }
+  // Sent before and its answer never recorded (the process or the database gone just after): Twilio
+  // is asked whether the recording is still there rather than sent the delete a second time.
+  if (rec.twilioDeleteRequestedAt && !(await deps.twilio.recordingExists(rec.recordingSid))) {
+    await markDeletedAtTwilio(deps.pool, rec.recordingSid);
+    return;
+  }
+  await markDeleteRequested(deps.pool, rec.recordingSid);
   await deps.twilio.deleteRecording(rec.recordingSid);
+  faultPoint('after-twilio-delete');
   await markDeletedAtTwilio(deps.pool, rec.recordingSid);
 }
 

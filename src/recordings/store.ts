@@ -29,6 +29,8 @@ export type Recording = {
   masterSha256: string | null;
   masterBytes: number | null;
   deletedAtTwilio: Date | null;
+  /** When its delete at Twilio was sent (deletedAtTwilio: when Twilio's answer was recorded). */
+  twilioDeleteRequestedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -65,6 +67,7 @@ type RecordingDbRow = {
   master_sha256: string | null;
   master_bytes: number | null;
   deleted_at_twilio: Date | null;
+  twilio_delete_requested_at: Date | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -87,6 +90,7 @@ function toRecording(r: RecordingDbRow): Recording {
     masterSha256: r.master_sha256,
     masterBytes: r.master_bytes === null ? null : Number(r.master_bytes),
     deletedAtTwilio: r.deleted_at_twilio,
+    twilioDeleteRequestedAt: r.twilio_delete_requested_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -151,6 +155,12 @@ export async function saveMaster(db: Db, recordingSid: string, master: { path: s
 }
 
 const MARK_DELETED_AT_TWILIO = 'UPDATE recordings SET deleted_at_twilio = now(), updated_at = now() WHERE recording_sid = $1';
+const MARK_DELETE_REQUESTED = 'UPDATE recordings SET twilio_delete_requested_at = now(), updated_at = now() WHERE recording_sid = $1';
+
+/** Before the delete is sent to Twilio (a retry then asks Twilio first, see deleteAtTwilioJob). */
+export async function markDeleteRequested(db: Db, recordingSid: string): Promise<void> {
+  await db.query(MARK_DELETE_REQUESTED, [recordingSid]);
+}
 
 export async function markDeletedAtTwilio(db: Db, recordingSid: string): Promise<void> {
   await db.query(MARK_DELETED_AT_TWILIO, [recordingSid]);

@@ -151,7 +151,7 @@ export function createStandIn(accountSid: string, authToken: string, log: (line:
   });
 
   router.get(`${base}/Recordings/:file`, (req, res) => {
-    const m = /^(RE[0-9a-f]{32})\.wav$/.exec(req.params.file);
+    const m = /^(RE[0-9a-f]{32})\.(wav|json)$/.exec(req.params.file);
     const rec = m ? recordings.get(m[1]!) : undefined;
     if (!m) {
       refused.push(`GET ${req.path}`);
@@ -162,7 +162,9 @@ export function createStandIn(accountSid: string, authToken: string, log: (line:
       res.status(404).json({ code: 20404, message: 'The requested resource was not found', status: 404 });
       return;
     }
-    res.type('audio/x-wav').send(rec.wav);
+    // The recording resource (asked when a delete's answer was lost), or its media.
+    if (m[2] === 'json') res.json({ sid: m[1], account_sid: accountSid, status: 'completed' });
+    else res.type('audio/x-wav').send(rec.wav);
   });
 
   router.delete(`${base}/Recordings/:file`, (req, res) => {

@@ -10,6 +10,8 @@ export type TwilioRest = {
   /** Stops the call's recording in progress (Twilio.CURRENT). */
   stopRecording(callSid: string): Promise<void>;
   deleteRecording(recordingSid: string): Promise<void>;
+  /** Whether Twilio still has the recording (false once deleted: a 404). */
+  recordingExists(recordingSid: string): Promise<boolean>;
   /** The call's recordings as Twilio lists them, in the shape of a recording status callback. */
   listCallRecordings(callSid: string): Promise<Record<string, string>[]>;
   /** Places an outbound call whose TwiML comes from `url`; its progress is posted to `statusCallback`. */
@@ -48,6 +50,15 @@ export function createTwilioRest(settings: TwilioSettings, log: Logger): TwilioR
         await client.recordings(recordingSid).remove();
       } catch (err) {
         if ((err as { status?: number }).status !== 404) throw err; // already gone
+      }
+    },
+    async recordingExists(recordingSid) {
+      try {
+        await client.recordings(recordingSid).fetch();
+        return true;
+      } catch (err) {
+        if ((err as { status?: number }).status === 404) return false;
+        throw err;
       }
     },
     async createCall({ to, from, url, statusCallback }) {
