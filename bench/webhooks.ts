@@ -1,6 +1,6 @@
 import { runBench, scratchDatabase } from './scratch.js';
 /**
- * npm run bench:webhooks [-- --callers 50 --calls 3500 --rounds 7 --database both|embedded|real]
+ * npm run bench:webhooks [-- --callers 50 --calls 3500 --rounds 7 --paced-calls 200 --think 500 --database both|embedded|real]
  *
  * Whole consent calls (menu, identity, holder, account, readback, consent, hang-up) from N
  * concurrent callers against the service run as in production (the build, `node dist/main.js`, as
@@ -281,7 +281,8 @@ async function benchService(label: string, databaseEnv: Record<string, string>):
 
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export function fmt(s: Stats): string {

@@ -158,7 +158,10 @@ export async function startService(config: Config, options: { logger?: Logger; r
   const agent = createAgentConsents({
     pool: db.pool, twilio, scenarios, log, publicBaseUrl: base,
     decided: pipeline.agentDecided,
-    consented: (callSid) => pipeline.scheduleReconcile(callSid, 1),
+    // Not waited for (it lingers up to 500 ms to share an insert): the agent's answer does not wait.
+    consented: async (callSid) => {
+      pipeline.scheduleReconcile(callSid, 1).catch((err: Error) => log.error({ callSid, err: err.message }, 'could not schedule the recording check'));
+    },
   });
   let port = config.port;
   const inFlight = inFlightRequests();

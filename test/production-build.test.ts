@@ -88,3 +88,48 @@ describe('the production build (npm run build, node dist/main.js)', () => {
     expect(stderr).not.toMatch(/error/i);
   });
 });
+
+describe('npm start under a supervisor that stops it with SIGTERM to npm', () => {
+  it('the service itself stops in order: nothing keeps listening, nothing is left running', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      PUBLIC_BASE_URL: url,
+      DATABASE_URL: await freshDatabase(),
+      DEMO: 'true',
+      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-npm-data-')),
+      RECORDINGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'ars-npm-rec-')),
+      LOG_LEVEL: 'info',
+    };
+    temporary.push(env.DATA_DIR!, env.RECORDINGS_DIR!);
+    for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'ADMIN_TOKEN', 'TWILIO_API_BASE_URL']) delete env[k];
+    let out = '';
+    const npm = spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    npm.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    npm.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      let up = false;
+      for (let i = 0; i < 300 && !up && npm.exitCode === null; i++) {
+        up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+        if (!up) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(up, out).toBe(true);
+      npm.kill('SIGTERM');
+      await new Promise((r) => npm.once('exit', r));
+      // The service got the signal too (npm's shell execs it): it stops, and says so.
+      let stopped = false;
+      for (let i = 0; i < 100 && !stopped; i++) {
+        stopped = await fetch(`${url}/healthz`).then(() => false, () => true);
+        if (!stopped) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(stopped, out).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(out).toMatch(/stopped/);
+      expect(out).not.toMatch(/"level":(50|60)/);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+    }
+  }, 60_000);
+});
