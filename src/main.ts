@@ -2,7 +2,7 @@ import { ConfigError, loadConfig, serviceStartProblem } from './config.js';
 import { ScenarioError } from './scenario/loader.js';
 import { startService } from './service.js';
 import { applyDemoSecrets } from './simulator/demoSecrets.js';
-import { checkLogin, issueToken } from './users/users.js';
+import { checkLogin, replaceToken } from './users/users.js';
 import { stopEmbeddedOnlyThroughClose } from './db/database.js';
 
 async function main(): Promise<void> {
@@ -28,7 +28,8 @@ async function main(): Promise<void> {
       console.log(`User management: ${config.publicBaseUrl}/admin/users, user "admin", password ${config.demoAdminPassword}`);
       // ADMIN_TOKEN only bootstraps the first admin, and the demo has one: the API takes the admin's personal token.
       const login = await checkLogin(service.db.pool, 'admin', config.demoAdminPassword ?? '');
-      if (login.ok) console.log(`API token of "admin" (for /api): ${await issueToken(service.db.pool, login.userId, 'demo start-up')}`);
+      // A new one each start; the previous start's is revoked.
+      if (login.ok) console.log(`API token of "admin" (for /api): ${await replaceToken(service.db.pool, login.userId, 'demo start-up')}`);
     } else {
       console.log('DEMO=true against DATABASE_URL: no demo users are created there; make them with ADMIN_TOKEN (POST /api/users) until the first admin exists.');
     }

@@ -124,3 +124,18 @@ describe('roles on the JSON API', () => {
     expect(r.json.reason).toContain('bootstraps the first admin');
   });
 });
+
+describe("the demo's start-up token", () => {
+  it('a new one replaces the previous start\'s (revoked); tokens of other names stay', async () => {
+    const { createUser, issueToken, principalForToken, replaceToken } = await import('../src/users/users.js');
+    const created = await createUser(app.db.pool, { username: 'token-owner', password: 'a-long-password-123', role: 'admin' });
+    if (created === 'exists') throw new Error('token-owner exists already');
+    const user = created;
+    const other = await issueToken(app.db.pool, user.id, 'integration');
+    const first = await replaceToken(app.db.pool, user.id, 'demo start-up');
+    const second = await replaceToken(app.db.pool, user.id, 'demo start-up');
+    expect(await principalForToken(app.db.pool, first)).toBeUndefined();
+    expect((await principalForToken(app.db.pool, second))?.actor).toBe('token-owner');
+    expect((await principalForToken(app.db.pool, other))?.actor).toBe('token-owner');
+  });
+});

@@ -92,6 +92,14 @@ export async function issueToken(db: Db, userId: number, name: string): Promise<
   return token;
 }
 
+/** A new token named `name` for the user, the user's earlier live tokens of that name revoked. */
+export async function replaceToken(db: Db, userId: number, name: string): Promise<string> {
+  for (const t of await store.tokensOf(db, userId)) {
+    if (t.name === name && !t.revokedAt) await store.revokeToken(db, t.id, false, userId);
+  }
+  return issueToken(db, userId, name);
+}
+
 export async function principalForToken(db: Db, token: string): Promise<Principal | undefined> {
   const p = await store.principalForTokenHash(db, sha256(token));
   return p ? { actor: p.username, role: p.role, userId: p.userId, organizationCode: p.organizationCode ?? undefined } : undefined;
