@@ -4,13 +4,12 @@ import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import proxyAddr from 'proxy-addr';
 import type { Logger } from '../log.js';
-import { apologyTwiml } from '../telephony/twiml.js';
 import { isRefusal } from '../shared/refusal.js';
 import { sendRefusal } from './refusals.js';
 import { sendNotFound, sendPageError, wantsPage } from '../web/errorPages.js';
 import { requestContext } from './requestContext.js';
 import { securityHeaderPairs, securityHeaders } from './securityHeaders.js';
-import { WEBHOOK_PATHS, webhookRouteOf, type TwilioWebhooks } from './twilioRoutes.js';
+import { sendApology, WEBHOOK_PATHS, webhookRouteOf, type TwilioWebhooks } from './twilioRoutes.js';
 
 /** What every process puts in front of its routes: requests in flight, webhook timing, /metrics. */
 export type HttpOps = {
@@ -21,12 +20,15 @@ export type HttpOps = {
   metrics?: express.RequestHandler;
 };
 
+type TrustProxy = string | number | false;
+
 /**
  * The client's address as express's req.ip gives it, for requests served without express: the
  * TRUST_PROXY setting (hops, or addresses and ranges) applied to X-Forwarded-For by proxy-addr,
- * compiled as express compiles it.
+ * compiled as express compiles it. (Express keeps the setting itself, not this function: given a
+ * function, express-rate-limit no longer warns of an X-Forwarded-For nobody trusts.)
  */
-export function clientAddress(trustProxy: string | number | false): (req: IncomingMessage) => string {
+export function clientAddress(trustProxy: TrustProxy): (req: IncomingMessage) => string {
   const trust =
     trustProxy === false ? () => false : typeof trustProxy === 'number' ? (_addr: string, hop: number) => hop < trustProxy : proxyAddr.compile(trustProxy.split(',').map((v) => v.trim()));
   return (req) => proxyAddr(req, trust);
@@ -51,7 +53,7 @@ export function createHttpApp(parts: {
   log: Logger;
   extra?: (app: express.Express) => void;
   /** TRUST_PROXY: hops or proxy addresses; false trusts none. */
-  trustProxy?: string | number | false;
+  trustProxy?: TrustProxy;
   /** PUBLIC_BASE_URL is https: browsers are told to keep to https. */
   hsts?: boolean;
   ops?: HttpOps;
@@ -117,7 +119,7 @@ export function createHttpApp(parts: {
     if (req.path.startsWith('/twilio')) {
       // Never a 5xx to Twilio: the caller hears an apology instead of Twilio's error message.
       parts.log.error({ path: req.path, err: err.message }, 'twilio request failed');
-      res.status(200).type('text/xml').send(apologyTwiml(undefined, '죄송합니다. 일시적인 오류가 발생했습니다. 잠시 후 다시 전화해 주세요.'));
+      sendApology(res);
       return;
     }
     if (isRefusal(err)) {
@@ -161,11 +163,7 @@ export function createHttpApp(parts: {
     } catch (err) {
       // Never a 5xx to Twilio, nor a process brought down: the caller hears an apology.
       parts.log.error({ path: WEBHOOK_PATHS[route], err: (err as Error).message }, 'twilio request failed');
-      if (!res.headersSent) {
-        res.statusCode = 200;
-        res.setHeader('Content-Type', 'text/xml; charset=utf-8');
-        res.end(apologyTwiml(undefined, '죄송합니다. 일시적인 오류가 발생했습니다. 잠시 후 다시 전화해 주세요.'));
-      }
+      if (!res.headersSent) sendApology(res);
     }
   };
   const headerLines = securityHeaderPairs(parts.hsts ?? false).map(([name, value]) => `${name}: ${value}`);

@@ -92,7 +92,10 @@ function byDeadline<T>(ms: number, work: Promise<T>): Promise<T> {
   });
 }
 
-const APOLOGY = '죄송합니다. 일시적인 오류가 발생했습니다. 잠시 후 다시 전화해 주세요.';
+/** What the caller hears when a webhook fails inside: never a 5xx to Twilio. */
+export function sendApology(res: ServerResponse): void {
+  sendTwiml(res, apologyTwiml(undefined, '죄송합니다. 일시적인 오류가 발생했습니다. 잠시 후 다시 전화해 주세요.'));
+}
 
 /**
  * Twilio's webhooks, checked and answered. `serve` takes a request already known to be one of them
@@ -141,7 +144,7 @@ export function twilioWebhooks(deps: TwilioRouteDeps) {
       await handlers[route](req, res);
     } catch (err) {
       deps.log.error({ path: WEBHOOK_PATHS[route], err: (err as Error).message }, 'twilio request failed');
-      if (!res.headersSent) sendTwiml(res, apologyTwiml(undefined, APOLOGY));
+      if (!res.headersSent) sendApology(res);
     }
   }
 
