@@ -109,23 +109,23 @@ export function createMetrics(deps: { pool: pg.Pool; role: string; log: Logger }
     },
   });
 
+  /** Observes the time from now until the response is sent, under the webhook's route and status. */
+  function timeWebhook(route: string, res: ServerResponse): void {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      webhookSeconds.observe({ route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+  }
+
   return {
     registry,
     /** Observes each Twilio webhook's time to answer; mounted before the /twilio routes. */
     webhookTimer(req: Request, res: Response, next: NextFunction): void {
-      const start = process.hrtime.bigint();
-      res.once('finish', () => {
-        webhookSeconds.observe({ route: webhookLabel(req.originalUrl), status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
-      });
+      timeWebhook(webhookLabel(req.originalUrl), res);
       next();
     },
     /** The same, for a webhook whose route is known before any router (served without express). */
-    timeWebhook(route: string, res: ServerResponse): void {
-      const start = process.hrtime.bigint();
-      res.once('finish', () => {
-        webhookSeconds.observe({ route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - start) / 1e9);
-      });
-    },
+    timeWebhook,
     async text(): Promise<{ contentType: string; body: string }> {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
