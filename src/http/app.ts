@@ -66,7 +66,8 @@ export function createHttpApp(parts: {
   app.set('query parser', (q: string | null | undefined) => new URLSearchParams(typeof q === 'string' ? q : ''));
   const inFlight = parts.ops?.inFlight;
   const context = requestContext();
-  const headers = securityHeaders(parts.hsts ?? false);
+  const headerPairs = securityHeaderPairs(parts.hsts ?? false);
+  const headers = securityHeaders(headerPairs);
   if (inFlight) app.use(inFlight);
   app.use(context);
   app.use(headers);
@@ -166,7 +167,7 @@ export function createHttpApp(parts: {
       if (!res.headersSent) sendApology(res);
     }
   };
-  const headerLines = securityHeaderPairs(parts.hsts ?? false).map(([name, value]) => `${name}: ${value}`);
+  const headerLines = headerPairs.map(([name, value]) => `${name}: ${value}`);
   return {
     app,
     listener,

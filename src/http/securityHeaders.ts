@@ -52,8 +52,7 @@ export function securityHeaderPairs(hsts: boolean): [string, string][] {
  * request), and no-store: pages and JSON answers may carry personal data, never kept by a browser
  * or a proxy.
  */
-export function securityHeaders(hsts: boolean) {
-  const headers = securityHeaderPairs(hsts);
+export function securityHeaders(headers: [string, string][]) {
   return (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     for (const [name, value] of headers) res.setHeader(name, value);
     next();
