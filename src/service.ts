@@ -61,7 +61,6 @@ export type RunningService = {
   close(): Promise<void>;
 };
 
-/** Starts everything: scenarios, database and migrations, HTTP server. */
 /** Batch work yields the CPU to the webhooks a caller waits on (children, such as ffmpeg, inherit it). */
 function lowerPriority(by: number, log: Logger): void {
   if (by <= 0) return;
@@ -72,6 +71,7 @@ function lowerPriority(by: number, log: Logger): void {
   }
 }
 
+/** Starts everything: scenarios, database and migrations, HTTP server. */
 export async function startService(config: Config, options: { logger?: Logger; resolveHost?: ResolveHost } = {}): Promise<RunningService> {
   sessionSettings.idleMinutes = config.sessionIdleMinutes;
   const log = options.logger ?? createLogger(config.logLevel);
@@ -140,10 +140,15 @@ export async function startService(config: Config, options: { logger?: Logger; r
     });
     await queue.schedule(QUEUES.retention, '30 3 * * *');
   }
+  /**
+   * After a consent (the caller's or the agent's): the recording check, not waited for. It lingers
+   * up to 500 ms to share an insert with others; nobody's answer waits on that.
+   */
+  const scheduleCheck = (callSid: string, attempt: number): void => {
+    pipeline.scheduleReconcile(callSid, attempt).catch((err: Error) => log.error({ callSid, err: err.message }, 'could not schedule the recording check'));
+  };
   const calls = createCallService({
-    onConsent: (callSid, attempt) => {
-      pipeline.scheduleReconcile(callSid, attempt).catch((err: Error) => log.error({ callSid, err: err.message }, 'could not schedule the recording check'));
-    },
+    onConsent: scheduleCheck,
     pool: db.pool,
     scenarios,
     twilio,
@@ -158,10 +163,7 @@ export async function startService(config: Config, options: { logger?: Logger; r
   const agent = createAgentConsents({
     pool: db.pool, twilio, scenarios, log, publicBaseUrl: base,
     decided: pipeline.agentDecided,
-    // Not waited for (it lingers up to 500 ms to share an insert): the agent's answer does not wait.
-    consented: async (callSid) => {
-      pipeline.scheduleReconcile(callSid, 1).catch((err: Error) => log.error({ callSid, err: err.message }, 'could not schedule the recording check'));
-    },
+    consented: async (callSid) => scheduleCheck(callSid, 1),
   });
   let port = config.port;
   const inFlight = inFlightRequests();

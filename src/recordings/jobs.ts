@@ -107,7 +107,7 @@ export async function deleteAtTwilioJob(deps: PipelineDeps, data: { recordingSid
     }
   }
   // Sent before and its answer never recorded (the process or the database gone just after): Twilio
-  // is asked whether the recording is still there rather than sent the delete a second time.
+  // is asked first, and the delete is sent again only if the recording is still there.
   if (rec.twilioDeleteRequestedAt && !(await deps.twilio.recordingExists(rec.recordingSid))) {
     await markDeletedAtTwilio(deps.pool, rec.recordingSid);
     return;
