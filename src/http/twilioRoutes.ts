@@ -3,7 +3,7 @@ import express from 'express';
 import type { CallService, WebhookParams } from '../calls/service.js';
 import type { Logger } from '../log.js';
 import { apologyTwiml } from '../telephony/twiml.js';
-import { requestUrl, requireTwilioSignature, type WebhookRequest } from '../telephony/signature.js';
+import { pathOf, requestUrl, requireTwilioSignature, type WebhookRequest } from '../telephony/signature.js';
 import { noteCallSid } from './requestContext.js';
 
 export type TwilioRouteDeps = {
@@ -34,8 +34,7 @@ const ROUTE_BY_PATH = new Map<string, WebhookRoute>(Object.entries(WEBHOOK_PATHS
 /** The webhook a request is, when it is a POST to one of the paths exactly as Twilio is given them. */
 export function webhookRouteOf(method: string | undefined, url: string | undefined): WebhookRoute | undefined {
   if (method !== 'POST' || !url) return undefined;
-  const q = url.indexOf('?');
-  return ROUTE_BY_PATH.get(q < 0 ? url : url.slice(0, q));
+  return ROUTE_BY_PATH.get(pathOf(url));
 }
 
 /**
@@ -43,8 +42,7 @@ export function webhookRouteOf(method: string | undefined, url: string | undefin
  * a trailing slash, as express matches them), else /twilio/(unmatched): a sender adds no label value.
  */
 export function webhookLabel(url: string): string {
-  const q = url.indexOf('?');
-  let path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  let path = pathOf(url).toLowerCase();
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   return ROUTE_BY_PATH.has(path) ? path : '/twilio/(unmatched)';
 }

@@ -48,6 +48,12 @@ export function requestUrl(req: WebhookRequest): string {
   return req.originalUrl ?? req.url ?? '/';
 }
 
+/** A URL's path, without its query. */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
@@ -68,7 +74,7 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
     return twilio.validateRequest(authToken, signature, url, params);
   };
   const refuse = (req: WebhookRequest, res: ServerResponse, why: string) => {
-    log.warn({ path: requestUrl(req).split('?')[0]!.slice(0, 200), ip: clientIp(req), why }, 'rejected a request with a bad Twilio signature');
+    log.warn({ path: pathOf(requestUrl(req)).slice(0, 200), ip: clientIp(req), why }, 'rejected a request with a bad Twilio signature');
     sendText(res, 403, 'invalid Twilio signature');
   };
   return (req: WebhookRequest, res: ServerResponse, next: () => void): void => {
@@ -105,7 +111,7 @@ export function requireTwilioSignature(authToken: string, publicBaseUrl: string,
       if (!genuine) return refuse(req, res, 'bad signature');
       const repeated = [...fields].find(([, vs]) => vs.length > 1)?.[0];
       if (repeated) {
-        log.warn({ path: requestUrl(req).split('?')[0], field: repeated.slice(0, 40) }, 'a signed Twilio webhook repeated a field');
+        log.warn({ path: pathOf(requestUrl(req)), field: repeated.slice(0, 40) }, 'a signed Twilio webhook repeated a field');
         sendText(res, 400, `repeated field ${repeated.slice(0, 40)}`);
         return;
       }
